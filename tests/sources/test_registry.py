@@ -1,0 +1,135 @@
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from workbench.errors import SourceError
+from workbench.events import types as t
+from workbench.events.schema import Schema
+from workbench.sources.csv_reader import CsvReader
+from workbench.sources.json_reader import JsonLinesReader
+from workbench.sources.parquet_reader import ParquetReader
+from workbench.sources.registry import known_connectors, open_reader, validate_source_options
+
+SCHEMA = Schema.of([("id", t.BIGINT), ("ts", t.timestamp_ltz(3))])
+
+
+def test_known_connectors() -> None:
+    assert known_connectors() == ["csv", "filesystem", "json", "parquet"]
+
+
+@pytest.mark.parametrize(
+    ("options", "kind"),
+    [
+        ({"connector": "filesystem", "format": "csv", "path": "a.csv"}, CsvReader),
+        ({"connector": "csv", "path": "a.csv"}, CsvReader),
+        ({"connector": "json", "path": "a.csv"}, JsonLinesReader),
+        ({"connector": "filesystem", "format": "parquet", "path": "a.csv"}, ParquetReader),
+    ],
+)
+def test_open_reader_kind(tmp_path: Path, options: dict[str, str], kind: type) -> None:
+    (tmp_path / "a.csv").write_text("id\n1\n")
+    reader = open_reader("t", options, SCHEMA, base_dir=tmp_path, chunk_rows=7)
+    assert isinstance(reader, kind)
+    assert reader.chunk_rows == 7
+
+
+def test_open_reader_applies_options(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("1|2020-01-01 10:00:00\n")
+    options = {
+        "connector": "csv",
+        "path": "a.csv",
+        "csv.header": "false",
+        "csv.field-delimiter": "|",
+        "timezone": "Europe/Berlin",
+    }
+    reader = open_reader("t", options, SCHEMA, base_dir=tmp_path)
+    frame = pd.concat(list(reader.chunks()))
+    assert frame["ts"][0] == pd.Timestamp("2020-01-01 09:00:00", tz="UTC")
+
+
+def test_open_reader_epoch_unit(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").write_text('{"id": 1, "ts": 1600000000}\n')
+    options = {"connector": "json", "path": "a.jsonl", "timestamp.epoch-unit": "s"}
+    frame = pd.concat(list(open_reader("t", options, SCHEMA, base_dir=tmp_path).chunks()))
+    assert frame["ts"][0] == pd.Timestamp("2020-09-13 12:26:40", tz="UTC")
+
+
+def test_missing_file_names_path(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match=r"file not found: 'missing\.csv'"):
+        open_reader("t", {"connector": "csv", "path": "missing.csv"}, SCHEMA, base_dir=tmp_path)
+
+
+def test_unknown_connector_lists_known() -> None:
+    with pytest.raises(SourceError) as info:
+        validate_source_options({"connector": "cvs", "path": "x"}, SCHEMA)
+    assert str(info.value) == (
+        "unknown connector 'cvs' (did you mean 'csv'?); "
+        "known connectors: csv, filesystem, json, parquet"
+    )
+
+
+def test_missing_connector() -> None:
+    with pytest.raises(SourceError, match="missing option 'connector'"):
+        validate_source_options({"path": "x"}, SCHEMA)
+
+
+def test_unknown_option_suggests() -> None:
+    with pytest.raises(SourceError) as info:
+        validate_source_options(
+            {"connector": "csv", "path": "x", "csv.field-delimter": ";"}, SCHEMA
+        )
+    message = str(info.value)
+    assert message.startswith(
+        "unknown option 'csv.field-delimter' for connector 'csv' "
+        "(did you mean 'csv.field-delimiter'?); valid options: "
+    )
+    assert "csv.null-literal" in message
+
+
+def test_csv_option_invalid_for_json() -> None:
+    options = {"connector": "filesystem", "format": "json", "path": "x", "csv.header": "true"}
+    with pytest.raises(SourceError, match="for connector 'filesystem' with format 'json'"):
+        validate_source_options(options, SCHEMA)
+
+
+def test_missing_path() -> None:
+    with pytest.raises(SourceError, match="missing option 'path' for connector 'json'"):
+        validate_source_options({"connector": "json"}, SCHEMA)
+
+
+def test_missing_format() -> None:
+    with pytest.raises(SourceError, match="missing option 'format'"):
+        validate_source_options({"connector": "filesystem", "path": "x"}, SCHEMA)
+
+
+def test_unknown_format() -> None:
+    with pytest.raises(SourceError, match="unknown format 'jsn' \\(did you mean 'json'\\?\\)"):
+        validate_source_options({"connector": "filesystem", "format": "jsn", "path": "x"}, SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("csv.header", "yes", "use 'true' or 'false'"),
+        ("csv.field-delimiter", ";;", "use one character"),
+        ("timestamp.epoch-unit", "min", "use one of s, ms, us, ns"),
+        ("timezone", "Nowhere/City", "use an IANA time zone"),
+        ("timestamp.format", "yyyy-MM-dd", "use a strftime pattern"),
+    ],
+)
+def test_invalid_option_values(key: str, value: str, expected: str) -> None:
+    with pytest.raises(SourceError, match=expected):
+        validate_source_options({"connector": "csv", "path": "x", key: value}, SCHEMA)
+
+
+def test_tab_delimiter_escape(tmp_path: Path) -> None:
+    (tmp_path / "a.tsv").write_text("id\tts\n1\t2020-01-01\n")
+    options = {"connector": "csv", "path": "a.tsv", "csv.field-delimiter": "\\t"}
+    frame = pd.concat(list(open_reader("t", options, SCHEMA, base_dir=tmp_path).chunks()))
+    assert frame["id"].tolist() == [1]
+
+
+def test_format_contradicting_connector() -> None:
+    with pytest.raises(SourceError, match="contradicts"):
+        validate_source_options({"connector": "csv", "format": "json", "path": "x"}, SCHEMA)

@@ -1,0 +1,41 @@
+"""workbench: streaming SQL over recorded and live event feeds, built for Jupyter.
+
+The public names load on first use, so importing a lower layer such as
+``workbench.events`` does not import the whole engine.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workbench.errors import QueryError, WorkbenchError
+    from workbench.results import QueryResult, StatementResult, TableResult
+    from workbench.session import Session
+
+__all__ = [
+    "QueryError",
+    "QueryResult",
+    "Session",
+    "StatementResult",
+    "TableResult",
+    "WorkbenchError",
+]
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "QueryError": "workbench.errors",
+    "WorkbenchError": "workbench.errors",
+    "QueryResult": "workbench.results",
+    "StatementResult": "workbench.results",
+    "TableResult": "workbench.results",
+    "Session": "workbench.session",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+    return getattr(import_module(module), name)

@@ -1,0 +1,1 @@
+"""IPython magics and ipywidgets controls for running queries in Jupyter."""

@@ -1,0 +1,212 @@
+"""What Session.sql returns: query results, tables of information, and messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html import escape
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+
+from workbench.errors import WorkbenchError
+from workbench.events.rejected import RejectedRows, concat_rejected
+from workbench.events.schema import Schema
+from workbench.runtime.pipeline import Pipeline
+from workbench.runtime.results import OP_COLUMN, ResultCollector
+from workbench.sql.plan import Presentation, SortKey
+
+if TYPE_CHECKING:
+    from workbench.sources import Reader
+
+Status = Literal["planned", "running", "finished", "failed"]
+
+
+@dataclass
+class StatementResult:
+    """The outcome of a statement without rows (CREATE, DROP, SET)."""
+
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return self.message
+
+    def _repr_html_(self) -> str:
+        return f"<div class='workbench-message'>{escape(self.message)}</div>"
+
+
+@dataclass
+class TableResult:
+    """Rows of information (SHOW, DESCRIBE, EXPLAIN) as a DataFrame."""
+
+    frame: pd.DataFrame
+    text: str | None = None
+
+    def to_pandas(self) -> pd.DataFrame:
+        return self.frame.copy()
+
+    def __str__(self) -> str:
+        return self.text if self.text is not None else self.frame.to_string(index=False)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        if self.text is not None:
+            return f"<pre>{escape(self.text)}</pre>"
+        return self.frame.to_html(index=False)
+
+
+@dataclass
+class QueryResult:
+    """A continuous query: its plan, and once run, its rows, side outputs and counters.
+
+    ``to_pandas()`` replays the query's bounded inputs to their end (once) and
+    returns every output row; for an updating query (an aggregate without
+    windows) it returns the final state, as a batch query would, and
+    ``changelog()`` returns the updates.
+    """
+
+    name: str
+    sql: str
+    schema: Schema
+    explain_text: str
+    updating: bool
+    presentation: Presentation | None
+    runner: Callable[[list[QueryResult]], None]
+    status: Status = "planned"
+    error: WorkbenchError | None = None
+    pipeline: Pipeline | None = None
+    collector: ResultCollector | None = None
+    readers: list[Reader] = field(default_factory=list)
+    sink: str | None = None
+
+    # Running -------------------------------------------------------------------------
+
+    def run(self) -> QueryResult:
+        """Replay the inputs to their end unless that already happened; return self."""
+        if self.status in ("planned",):
+            self.runner([self])
+        return self
+
+    def _finished(self) -> ResultCollector:
+        self.run()
+        if self.error is not None:
+            raise self.error
+        assert self.collector is not None
+        return self.collector
+
+    # Outputs -------------------------------------------------------------------------
+
+    def to_pandas(self) -> pd.DataFrame:
+        """Return the result rows (the final state for an updating query)."""
+        frame = self._finished().to_pandas()
+        return _present(frame, self.presentation)
+
+    def changelog(self) -> pd.DataFrame:
+        """Return every emitted row with its change kind in column 'op' (+I, -U, +U, -D)."""
+        collector = self._finished()
+        frame = collector.output()
+        if OP_COLUMN not in frame.columns:
+            frame = frame.assign(**{OP_COLUMN: "+I"})
+        return frame
+
+    def late_rows(self) -> pd.DataFrame:
+        """Return the rows that arrived after their windows had fired, with the watermark then."""
+        self.run()
+        if self.pipeline is None:
+            return pd.DataFrame()
+        frames = [frame for operator in self.pipeline.operators for frame in operator.late_rows]
+        if not frames:
+            return pd.DataFrame(columns=["late_watermark", "late_operator", "late_reason"])
+        return pd.concat(frames, ignore_index=True)
+
+    def rejected_rows(self) -> pd.DataFrame:
+        """Return malformed or unplaceable input records with their source position and reason."""
+        self.run()
+        parts: list[RejectedRows] = [reader.rejected for reader in self.readers]
+        if self.pipeline is not None:
+            parts.extend(operator.rejected for operator in self.pipeline.operators)
+        return concat_rejected(parts)
+
+    def metrics(self) -> pd.DataFrame:
+        """Return one row of counters per operator, latencies in milliseconds."""
+        rows: list[dict[str, Any]] = []
+        for reader in self.readers:
+            counters = reader.counters
+            rows.append(
+                {
+                    "operator": f"source:{reader.name}",
+                    "rows_in": counters.rows_read + counters.rows_rejected,
+                    "rows_out": counters.rows_read,
+                    "late": 0,
+                    "rejected": counters.rows_rejected,
+                    "batches": counters.chunks,
+                    "busy_ms": None,
+                    "latency_p50_ms": None,
+                    "latency_p95_ms": None,
+                    "latency_p99_ms": None,
+                }
+            )
+        if self.pipeline is not None:
+            for operator in self.pipeline.operators:
+                metrics = operator.metrics
+                p50, p95, p99 = metrics.latency_percentiles()
+                rows.append(
+                    {
+                        "operator": operator.name,
+                        "rows_in": metrics.rows_in,
+                        "rows_out": metrics.rows_out,
+                        "late": metrics.late,
+                        "rejected": metrics.rejected,
+                        "batches": metrics.batches_in,
+                        "busy_ms": metrics.busy_ns / 1e6,
+                        "latency_p50_ms": p50,
+                        "latency_p95_ms": p95,
+                        "latency_p99_ms": p99,
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def explain(self) -> str:
+        return self.explain_text
+
+    # Display -------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        columns = ", ".join(f"{c.name} {c.type.sql()}" for c in self.schema.columns)
+        state = self.status if self.error is None else f"failed: {self.error}"
+        return f"<QueryResult {self.name} [{state}] ({columns})>"
+
+    def _repr_html_(self) -> str:
+        if self.status == "planned":
+            self.run()
+        if self.error is not None:
+            return self.error.render(html=True)
+        return self.to_pandas()._repr_html_()  # type: ignore[operator]
+
+
+def _present(frame: pd.DataFrame, presentation: Presentation | None) -> pd.DataFrame:
+    if presentation is None:
+        return frame
+    if presentation.order:
+        frame = _sort(frame, presentation.order)
+    end = None if presentation.limit is None else presentation.offset + presentation.limit
+    return frame.iloc[presentation.offset : end].reset_index(drop=True)
+
+
+def _sort(frame: pd.DataFrame, keys: tuple[SortKey, ...]) -> pd.DataFrame:
+    working = frame.copy()
+    by: list[str] = []
+    ascending: list[bool] = []
+    for index, key in enumerate(keys):
+        nulls = working[key.column].isna().to_numpy()
+        flag = f"__null{index}"
+        working[flag] = ~nulls if key.nulls_first else nulls
+        by.extend([flag, key.column])
+        ascending.extend([True, key.ascending])
+    ordered = working.sort_values(by=by, ascending=ascending, kind="stable")
+    return ordered[frame.columns].reset_index(drop=True)

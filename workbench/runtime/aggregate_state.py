@@ -1,0 +1,131 @@
+"""Grouped aggregate state: a slot table plus one accumulator per aggregate call."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.events.schema import Schema
+from workbench.runtime.accumulators import Accumulator, make_accumulator
+from workbench.runtime.columns import series_from_values
+from workbench.runtime.slots import SlotTable, factorize_rows, key_value
+from workbench.sql.aggregates import UserAggregateDef
+from workbench.sql.plan import AggCall
+
+
+class AggregateState:
+    """Aggregates of every group seen so far, addressed by slot."""
+
+    def __init__(
+        self,
+        calls: Sequence[AggCall],
+        input_schema: Schema,
+        user_aggregates: dict[str, UserAggregateDef] | None = None,
+    ) -> None:
+        self.calls = tuple(calls)
+        self.accumulators: list[Accumulator] = []
+        for call in self.calls:
+            arg_types = [_column_type(input_schema, name) for name in call.args]
+            self.accumulators.append(make_accumulator(call, arg_types, user_aggregates))
+        self.table = SlotTable(self._grow)
+        self.needed_columns = sorted(
+            {name for call in self.calls for name in call.args}
+            | {call.filter for call in self.calls if call.filter}
+        )
+
+    def _grow(self, capacity: int) -> None:
+        for accumulator in getattr(self, "accumulators", []):
+            accumulator.grow(capacity)
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def slots_for(self, keys: Sequence[Hashable]) -> tuple[np.ndarray, np.ndarray]:
+        """Return the slot of each key (new slots start empty) and which were created."""
+        if self.accumulators and self.accumulators[0].capacity < self.table.capacity:
+            self._grow(self.table.capacity)
+        slots, created = self.table.lookup(keys)
+        if created.any():
+            fresh = slots[created]
+            for accumulator in self.accumulators:
+                accumulator.clear(fresh)
+        return slots, created
+
+    def update(self, row_slots: np.ndarray, frame: pd.DataFrame, sequence: np.ndarray) -> None:
+        """Fold the rows of ``frame`` into their slots (``row_slots[i]`` for row i)."""
+        for call, accumulator in zip(self.calls, self.accumulators, strict=True):
+            slots, args, numbers = row_slots, [frame[name] for name in call.args], sequence
+            if call.filter is not None:
+                keep = frame[call.filter].fillna(False).to_numpy(dtype=bool)
+                if not keep.all():
+                    slots, numbers = slots[keep], numbers[keep]
+                    args = [arg[keep] for arg in args]
+            if len(slots):
+                accumulator.update(slots, args, numbers)
+
+    def merge(self, target: np.ndarray, source: np.ndarray) -> None:
+        for accumulator in self.accumulators:
+            accumulator.merge(target, source)
+
+    def results(self, slots: np.ndarray) -> dict[str, pd.Series]:
+        return {
+            call.output: accumulator.result(slots).reset_index(drop=True)
+            for call, accumulator in zip(self.calls, self.accumulators, strict=True)
+        }
+
+    def release(self, slots: Sequence[int]) -> None:
+        self.table.release(slots)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "table": self.table.snapshot(),
+            "accumulators": [accumulator.snapshot() for accumulator in self.accumulators],
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.table.restore(state["table"])
+        for accumulator, saved in zip(self.accumulators, state["accumulators"], strict=True):
+            accumulator.restore(saved)
+
+
+def _column_type(schema: Schema, name: str) -> Any:
+    column = schema.find(name)
+    if column is None:
+        raise KeyError(f"aggregate argument {name!r} is not a column of {schema.names}")
+    return column.type
+
+
+def group_keys(
+    columns: Sequence[np.ndarray | pd.Series],
+) -> tuple[np.ndarray, list[tuple[Hashable, ...]]]:
+    """Return (codes, keys): each row's group number and each group's key tuple."""
+    codes, first_rows = factorize_rows(columns)
+    if not columns:
+        return codes, [() for _ in range(len(first_rows))]
+    materialized: list[list[Any]] = []
+    for column in columns:
+        if isinstance(column, np.ndarray):
+            materialized.append(column[first_rows].tolist())
+            continue
+        values = column.iloc[first_rows]
+        if values.isna().any() or values.dtype == object:
+            materialized.append([key_value(value) for value in values.tolist()])
+        else:
+            materialized.append(values.tolist())
+    return codes, list(zip(*materialized, strict=True))
+
+
+def key_columns(
+    keys: Sequence[tuple[Hashable, ...]], offset: int, names: Sequence[str], schema: Schema
+) -> dict[str, pd.Series]:
+    """Rebuild typed key columns from key tuples (skipping ``offset`` leading parts)."""
+    columns: dict[str, pd.Series] = {}
+    for position, name in enumerate(names):
+        column = schema.find(name)
+        assert column is not None
+        values = [key[offset + position] for key in keys]
+        columns[name] = series_from_values(values, column.type)
+    return columns

@@ -1,0 +1,75 @@
+"""Filter and projection, vectorized over each batch."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+
+from workbench.events.batch import Batch
+from workbench.runtime.operator import Operator
+from workbench.sql.evaluate import EvalContext, evaluate, evaluate_predicate
+from workbench.sql.expr import ColumnRef
+from workbench.sql.plan import Calc
+
+
+class CalcOperator(Operator):
+    def __init__(self, name: str, node: Calc, time_zone: str = "UTC") -> None:
+        super().__init__(name, node.schema)
+        self.node = node
+        self.time_zone = time_zone
+        # A projection that only selects or renames columns needs no evaluation.
+        self.renames: dict[str, str] | None = None
+        if all(isinstance(expr, ColumnRef) for _, expr in node.projections):
+            self.renames = {
+                name: expr.name for name, expr in node.projections if isinstance(expr, ColumnRef)
+            }
+
+    def describe(self) -> str:
+        return self.node.label()
+
+    def process(self, batch: Batch, port: int) -> list[Batch]:
+        if len(batch) == 0:
+            return [
+                Batch(
+                    self.output_schema.empty_frame(),
+                    batch.row_watermarks,
+                    batch.watermark,
+                    batch.ingest_ns,
+                    batch.final,
+                    batch.row_kinds,
+                )
+            ]
+        context = EvalContext(
+            now_ns=time.time_ns(), time_zone=self.time_zone, row_watermarks=batch.row_watermarks
+        )
+        if self.node.predicate is not None:
+            keep = evaluate_predicate(self.node.predicate, batch.data, context)
+            if not keep.all():
+                batch = batch.take(keep)
+                context = EvalContext(
+                    now_ns=context.now_ns,
+                    time_zone=self.time_zone,
+                    row_watermarks=batch.row_watermarks,
+                )
+        data = self._project(batch.data, context)
+        return [
+            Batch(
+                data,
+                batch.row_watermarks,
+                batch.watermark,
+                batch.ingest_ns,
+                batch.final,
+                batch.row_kinds,
+            )
+        ]
+
+    def _project(self, frame: pd.DataFrame, context: EvalContext) -> pd.DataFrame:
+        if self.renames is not None:
+            return pd.DataFrame(
+                {name: frame[source] for name, source in self.renames.items()}, index=frame.index
+            )
+        if len(frame) == 0:
+            return self.output_schema.empty_frame()
+        columns = {name: evaluate(expr, frame, context) for name, expr in self.node.projections}
+        return pd.DataFrame(columns, index=frame.index)

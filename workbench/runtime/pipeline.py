@@ -1,0 +1,200 @@
+"""Compile a logical plan into operators wired as a streamz graph.
+
+Each plan node becomes one operator inside one streamz node; batches, not
+single events, travel along the graph. Table scans are the entry points: the
+replay hands each chunk read from a table to every scan of that table.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from streamz import Stream
+
+from workbench.errors import QueryRuntimeError, WorkbenchError
+from workbench.events.batch import Batch
+from workbench.runtime.calc import CalcOperator
+from workbench.runtime.group_aggregate import GroupAggregateOperator
+from workbench.runtime.operator import Operator
+from workbench.runtime.over_aggregate import OverAggregateOperator
+from workbench.runtime.results import ResultCollector
+from workbench.runtime.scan import ScanOperator
+from workbench.runtime.session_window import SessionWindowOperator
+from workbench.runtime.union import UnionOperator
+from workbench.runtime.window_aggregate import WindowAggregateOperator
+from workbench.runtime.window_rank import WindowRankOperator
+from workbench.runtime.window_table import WindowTableOperator
+from workbench.sql import plan as p
+from workbench.sql.aggregates import UserAggregateDef
+
+logger = logging.getLogger(__name__)
+
+
+class OperatorNode(Stream):  # type: ignore[misc]
+    """A streamz node that runs one operator on every batch it receives."""
+
+    def __init__(self, upstreams: list[Stream], operator: Operator, query: str) -> None:
+        self.operator = operator
+        self.query = query
+        super().__init__(upstreams=upstreams, stream_name=operator.name)
+
+    def update(self, x: Batch, who: Stream | None = None, metadata: Any = None) -> list[Any]:
+        port = next((index for index, upstream in enumerate(self.upstreams) if upstream is who), 0)
+        try:
+            outputs = self.operator.on_batch(x, port)
+        except WorkbenchError:
+            raise
+        except Exception as error:
+            message = f"{type(error).__name__}: {error}"
+            raise QueryRuntimeError(
+                message, query=self.query, operator=self.operator.name
+            ) from error
+        results: list[Any] = []
+        for output in outputs:
+            results.extend(self._emit(output) or [])
+        return results
+
+
+@dataclass
+class Entry:
+    """A scan: where the rows of one table enter a query's graph."""
+
+    feed: str
+    operator: ScanOperator
+    stream: Stream
+
+
+@dataclass
+class Pipeline:
+    """The running graph of one query: operators, entries, and its result."""
+
+    name: str
+    plan: p.PlanNode
+    collector: ResultCollector
+    operators: list[Operator] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+    nodes: list[Stream] = field(default_factory=list)
+    error: WorkbenchError | None = None
+    ended_feeds: set[str] = field(default_factory=set)
+
+    @property
+    def feeds(self) -> set[str]:
+        return {entry.feed for entry in self.entries}
+
+    @property
+    def finished(self) -> bool:
+        return self.collector.finished or self.error is not None
+
+    def deliver(self, feed: str, frame: pd.DataFrame) -> None:
+        """Push one chunk of a table's rows through every scan of that table."""
+        if self.error is not None:
+            return
+        for entry in self.entries:
+            if entry.feed == feed:
+                self._run(entry, lambda entry=entry: entry.operator.ingest(frame))
+
+    def end(self, feed: str) -> None:
+        """Signal that a table has no more rows: its watermark jumps to the end."""
+        if self.error is not None or feed in self.ended_feeds:
+            return
+        self.ended_feeds.add(feed)
+        for entry in self.entries:
+            if entry.feed == feed:
+                self._run(entry, entry.operator.finish)
+
+    def _run(self, entry: Entry, make_batch: Callable[[], Batch]) -> None:
+        try:
+            entry.stream.emit(make_batch())
+        except WorkbenchError as error:
+            self.error = error
+            logger.error("query %s failed: %s", self.name, error)
+
+
+class Compiler:
+    """Build the operators of a plan, naming each one after its kind and position."""
+
+    def __init__(
+        self,
+        query: str,
+        *,
+        time_zone: str = "UTC",
+        user_aggregates: dict[str, UserAggregateDef] | None = None,
+        feed_of: Callable[[p.PlanNode], str],
+    ) -> None:
+        self.query = query
+        self.time_zone = time_zone
+        self.user_aggregates = user_aggregates or {}
+        self.feed_of = feed_of
+        self.counter = 0
+        self.pipeline: Pipeline | None = None
+
+    def compile(self, plan: p.PlanNode, collector: ResultCollector) -> Pipeline:
+        pipeline = Pipeline(self.query, plan, collector)
+        self.pipeline = pipeline
+        root = self._build(plan)
+        sink = root.sink(collector.process)
+        pipeline.nodes.append(sink)
+        return pipeline
+
+    def _name(self, kind: str) -> str:
+        self.counter += 1
+        return f"{kind}-{self.counter}"
+
+    def _build(self, node: p.PlanNode) -> Stream:
+        assert self.pipeline is not None
+        if isinstance(node, (p.Scan, p.Values)):
+            return self._entry(node)
+        upstreams = [self._build(child) for child in node.inputs()]
+        operator = self._operator(node)
+        stream = OperatorNode(upstreams, operator, self.query)
+        self.pipeline.operators.append(operator)
+        self.pipeline.nodes.append(stream)
+        return stream
+
+    def _entry(self, node: p.Scan | p.Values) -> Stream:
+        assert self.pipeline is not None
+        scan_node = (
+            node
+            if isinstance(node, p.Scan)
+            else p.Scan(schema=node.schema, table=node.source_name, physical=node.schema)
+        )
+        operator = ScanOperator(self._name("scan"), scan_node, self.time_zone)
+        stream = Stream(stream_name=operator.name)
+        self.pipeline.entries.append(Entry(self.feed_of(node), operator, stream))
+        self.pipeline.operators.append(operator)
+        self.pipeline.nodes.append(stream)
+        return stream
+
+    def _operator(self, node: p.PlanNode) -> Operator:
+        aggregates = self.user_aggregates
+        if isinstance(node, p.Calc):
+            return CalcOperator(self._name("calc"), node, self.time_zone)
+        if isinstance(node, p.WindowAggregate):
+            if node.window is not None and node.window.kind == "SESSION":
+                return SessionWindowOperator(
+                    self._name("session-aggregate"), node, node.input.schema, aggregates
+                )
+            return WindowAggregateOperator(
+                self._name("window-aggregate"), node, node.input.schema, aggregates
+            )
+        if isinstance(node, p.WindowTableFunction):
+            if node.window.kind == "SESSION":
+                return SessionWindowOperator(self._name("session-window"), node, node.input.schema)
+            return WindowTableOperator(self._name("window"), node, node.input.schema)
+        if isinstance(node, p.GroupAggregate):
+            return GroupAggregateOperator(
+                self._name("group-aggregate"), node, node.input.schema, aggregates
+            )
+        if isinstance(node, p.WindowRank):
+            return WindowRankOperator(self._name("window-rank"), node, node.input.schema)
+        if isinstance(node, p.OverAggregate):
+            return OverAggregateOperator(self._name("over-aggregate"), node, node.input.schema)
+        if isinstance(node, p.Union):
+            return UnionOperator(self._name("union"), node)
+        raise QueryRuntimeError(
+            f"no operator for plan step {type(node).__name__}", query=self.query
+        )

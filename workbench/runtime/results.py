@@ -1,0 +1,118 @@
+"""The end of a query's graph: collect its output and hand it to sinks."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.events.batch import Batch
+from workbench.events.schema import Schema
+from workbench.runtime.slots import key_value
+
+Writer = Callable[[pd.DataFrame], None]
+
+#: Column of a changelog frame holding the kind of change of each row.
+OP_COLUMN = "op"
+
+
+class ResultCollector:
+    """Keeps a query's output rows (or changelog) and forwards them to writers.
+
+    ``keep`` False forwards to the writers only, so an unbounded INSERT does
+    not grow memory. ``on_rows`` is called after every non-empty batch (views
+    and live displays use it).
+    """
+
+    def __init__(
+        self,
+        schema: Schema,
+        *,
+        updating: bool,
+        writers: list[Writer] | None = None,
+        keep: bool = True,
+        on_rows: Callable[[Batch], None] | None = None,
+    ) -> None:
+        self.schema = schema
+        self.updating = updating
+        self.writers = writers or []
+        self.keep = keep
+        self.on_rows = on_rows
+        self.frames: list[pd.DataFrame] = []
+        self.rows = 0
+        self.watermark: int | None = None
+        self.finished = False
+
+    def process(self, batch: Batch) -> None:
+        self.watermark = batch.watermark
+        if batch.final:
+            self.finished = True
+        if len(batch) == 0:
+            return
+        data = batch.data.reset_index(drop=True)
+        if self.updating:
+            kinds = (
+                batch.row_kinds
+                if batch.row_kinds is not None
+                else np.full(len(data), "+I", dtype=object)
+            )
+            data = data.assign(**{OP_COLUMN: kinds})
+        self.rows += len(data)
+        if self.keep:
+            self.frames.append(data)
+        for write in self.writers:
+            write(data)
+        if self.on_rows is not None:
+            self.on_rows(batch)
+
+    def output(self) -> pd.DataFrame:
+        """Return every row emitted so far (for updating results: the changelog)."""
+        if not self.frames:
+            empty = self.schema.empty_frame()
+            if self.updating:
+                empty[OP_COLUMN] = pd.Series([], dtype=object)
+            return empty
+        return pd.concat(self.frames, ignore_index=True)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """Return the result: appended rows, or an updating result's current state."""
+        frame = self.output()
+        if not self.updating:
+            return frame
+        return materialize(frame, self.schema)
+
+    def clear(self) -> None:
+        self.frames.clear()
+        self.rows = 0
+        self.watermark = None
+        self.finished = False
+
+
+def materialize(changelog: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """Apply a changelog: +I/+U add a row, -U/-D remove one equal row.
+
+    The result keeps the order in which surviving rows were last added.
+    """
+    if len(changelog) == 0:
+        return schema.empty_frame()
+    data = changelog.drop(columns=OP_COLUMN)
+    keys = [
+        tuple(key_value(value) for value in row) for row in data.itertuples(index=False, name=None)
+    ]
+    live: Counter[Any] = Counter()
+    last_added: dict[Any, int] = {}
+    for position, (key, kind) in enumerate(zip(keys, changelog[OP_COLUMN].tolist(), strict=True)):
+        if kind in ("+I", "+U"):
+            live[key] += 1
+            last_added[key] = position
+        else:
+            live[key] -= 1
+    positions: list[int] = []
+    for key, count in live.items():
+        if count > 0:
+            positions.extend([last_added[key]] * count)
+    positions.sort()
+    return data.iloc[positions].reset_index(drop=True)

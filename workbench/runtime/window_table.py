@@ -1,0 +1,65 @@
+"""A window table-valued function on its own: each row once per window it belongs to."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from workbench.events.batch import Batch
+from workbench.events.schema import Schema
+from workbench.events.time import to_ns
+from workbench.runtime.operator import Operator
+from workbench.runtime.windows import assign, window_bound
+from workbench.sql.plan import WindowTableFunction
+
+
+class WindowTableOperator(Operator):
+    """TUMBLE, HOP and CUMULATE without aggregation.
+
+    Rows are emitted as they arrive, once for each of their windows that has
+    not fired yet; a row whose windows have all fired is late.
+    """
+
+    def __init__(self, name: str, node: WindowTableFunction, input_schema: Schema) -> None:
+        super().__init__(name, node.schema)
+        self.node = node
+        self.input_schema = input_schema
+        column = input_schema.find(node.window.time_column)
+        assert column is not None
+        self.time_type = column.type.plain()
+
+    def describe(self) -> str:
+        return self.node.label()
+
+    def process(self, batch: Batch, port: int) -> list[Batch]:
+        if len(batch) == 0:
+            return [
+                Batch.empty(
+                    self.output_schema.empty_frame(), batch.watermark, batch.ingest_ns, batch.final
+                )
+            ]
+        spec = self.node.window
+        rows, start, end = assign(spec, to_ns(batch.data[spec.time_column]))
+        counted = end - spec.precision_ns > batch.row_watermarks[rows]
+        seen = np.zeros(len(batch), dtype=bool)
+        seen[rows[counted]] = True
+        late = np.flatnonzero(~seen)
+        if len(late):
+            self.emit_late(
+                batch.data.iloc[late],
+                batch.row_watermarks[late],
+                "every window of the row had already fired",
+            )
+        rows, start, end = rows[counted], start[counted], end[counted]
+        data = batch.data.take(rows).reset_index(drop=True)
+        data["window_start"] = window_bound(start, self.time_type)
+        data["window_end"] = window_bound(end, self.time_type)
+        data["window_time"] = window_bound(end - spec.precision_ns, self.time_type)
+        return [
+            Batch(
+                data[self.output_schema.names],
+                batch.row_watermarks[rows],
+                batch.watermark,
+                batch.ingest_ns,
+                batch.final,
+            )
+        ]

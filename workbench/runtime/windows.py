@@ -1,0 +1,90 @@
+"""Window assignment for TUMBLE, HOP and CUMULATE, vectorized over a batch.
+
+Windows are half-open intervals [start, end) of event time in int64
+nanoseconds. Alignment follows Flink: a window starts at a multiple of its
+size (or slide, or maximum size) shifted by the offset, counted from the epoch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from workbench.events.types import DataType, TypeKind
+from workbench.sql.plan import WindowSpec
+
+
+def assign(spec: WindowSpec, timestamps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (row, start, end) arrays: one entry per (row, window) pair.
+
+    ``row`` indexes into ``timestamps``; pairs of one row are consecutive and
+    ordered by window end.
+    """
+    if spec.kind == "TUMBLE":
+        return _tumble(spec, timestamps)
+    if spec.kind == "HOP":
+        return _hop(spec, timestamps)
+    if spec.kind == "CUMULATE":
+        return _cumulate(spec, timestamps)
+    raise ValueError(f"{spec.kind} windows are assigned per key by the session operator")
+
+
+def _aligned_start(timestamps: np.ndarray, size: int, offset: int) -> np.ndarray:
+    return timestamps - np.mod(timestamps - offset, size)
+
+
+def _tumble(spec: WindowSpec, timestamps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    start = _aligned_start(timestamps, spec.size_ns, spec.offset_ns)
+    rows = np.arange(len(timestamps), dtype=np.int64)
+    return rows, start, start + spec.size_ns
+
+
+def _hop(spec: WindowSpec, timestamps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    count = spec.size_ns // spec.slide_ns
+    last_start = _aligned_start(timestamps, spec.slide_ns, spec.offset_ns)
+    rows = np.repeat(np.arange(len(timestamps), dtype=np.int64), count)
+    # For each row, windows from the earliest start (count - 1 slides back) to the latest.
+    back = np.tile(np.arange(count - 1, -1, -1, dtype=np.int64), len(timestamps))
+    start = last_start[rows] - back * spec.slide_ns
+    return rows, start, start + spec.size_ns
+
+
+def _cumulate(
+    spec: WindowSpec, timestamps: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    steps = spec.size_ns // spec.step_ns
+    start = _aligned_start(timestamps, spec.size_ns, spec.offset_ns)
+    # The first cumulative window that contains a row ends after it.
+    first_step = (timestamps - start) // spec.step_ns + 1
+    counts = steps - first_step + 1
+    rows = np.repeat(np.arange(len(timestamps), dtype=np.int64), counts)
+    # Position of each pair within its row's run of windows.
+    run_starts = np.repeat(np.cumsum(counts) - counts, counts)
+    within = np.arange(len(rows), dtype=np.int64) - run_starts
+    end = start[rows] + (first_step[rows] + within) * spec.step_ns
+    return rows, start[rows], end
+
+
+def emission_watermarks(
+    thresholds: np.ndarray, row_watermarks: np.ndarray, previous: int
+) -> np.ndarray:
+    """Return, per output row, the watermark in force just before its window fired.
+
+    In per-row terms, a window's result is emitted right after the row whose
+    watermark reached the window's threshold, so downstream sees it under the
+    largest watermark below that threshold. ``row_watermarks`` are the batch's
+    (non-decreasing) per-row watermarks and ``previous`` the watermark before it.
+    """
+    if len(row_watermarks) == 0:
+        return np.full(len(thresholds), previous, dtype=np.int64)
+    positions = np.searchsorted(row_watermarks, thresholds, side="left")
+    below = np.where(positions > 0, row_watermarks[np.maximum(positions - 1, 0)], previous)
+    return np.maximum(below, previous).astype(np.int64)
+
+
+def window_bound(values: np.ndarray, kind: DataType) -> pd.Series:
+    """Return window bounds (int64 ns) as a timestamp column of the time column's type."""
+    series = pd.Series(values.astype(np.int64).view("datetime64[ns]"))
+    if kind.kind is TypeKind.TIMESTAMP_LTZ:
+        return series.dt.tz_localize("UTC")
+    return series

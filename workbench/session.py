@@ -1,0 +1,501 @@
+"""The Session: the public entry point that ties catalog, plans, queries and replay together.
+
+>>> from workbench import Session
+>>> import pandas as pd
+>>> session = Session()
+>>> session.from_pandas("readings", pd.DataFrame({"v": [1, 2, 3]}))
+>>> session.sql("SELECT SUM(v) AS total FROM readings").to_pandas()
+   total
+0      6
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from workbench.errors import SourceError, UnknownTableError, ValidationError, WorkbenchError
+from workbench.events.infer import schema_from_frame
+from workbench.events.schema import Column, Schema
+from workbench.events.time import parse_duration
+from workbench.events.types import DataType, TimeAttribute
+from workbench.results import QueryResult, StatementResult, TableResult
+from workbench.runner import Job
+from workbench.settings import Settings
+from workbench.sinks import validate_sink_options
+from workbench.sources import known_connectors, validate_source_options
+from workbench.sql.aggregates import BUILTIN_AGGREGATES, UserAggregate, UserAggregateDef
+from workbench.sql.catalog import Catalog, TableDef, ViewDef
+from workbench.sql.functions import FunctionRegistry
+from workbench.sql.parser import Statement, parse_script
+from workbench.sql.plan import PlanNode, WatermarkSpec
+from workbench.sql.planner import PlanContext, explain, plan_insert, plan_query_statement
+from workbench.sql.planner.ddl import table_from_ddl, view_from_ddl
+from workbench.sql.sqltypes import parse_type
+
+logger = logging.getLogger(__name__)
+
+Result = QueryResult | StatementResult | TableResult
+
+
+class Session:
+    """A catalog of tables and views, settings, and the queries run against them.
+
+    ``base_dir`` is where relative file paths in table options resolve
+    (default: the current directory). ``settings`` are initial SET values.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_dir: str | Path | None = None,
+        settings: Mapping[str, str] | None = None,
+        progress: bool | None = None,
+    ) -> None:
+        self.catalog = Catalog()
+        self.functions = FunctionRegistry()
+        self.user_aggregates: dict[str, UserAggregateDef] = {}
+        self.settings = Settings(settings)
+        self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
+        self.progress = progress
+        self.queries: dict[str, QueryResult] = {}
+        self._plans: dict[str, PlanNode] = {}
+        self._counter = 0
+
+    # Statements ----------------------------------------------------------------------
+
+    def sql(self, text: str, *, name: str | None = None) -> Result | None:
+        """Run every statement of ``text``; return the result of the last one.
+
+        DDL and SET take effect at once. A SELECT returns a :class:`QueryResult`
+        that runs when its rows are asked for. INSERT INTO statements run
+        together, in one replay, after the last statement; the first one that
+        failed raises its error once all have run.
+        """
+        results = self.execute(text, name=name)
+        for result in results:
+            if (
+                isinstance(result, QueryResult)
+                and result.sink is not None
+                and result.error is not None
+            ):
+                raise result.error
+        return results[-1] if results else None
+
+    def execute(
+        self, text: str, *, name: str | None = None, run_queries: bool = False
+    ) -> list[Result]:
+        """Run every statement of ``text`` and return all their results, in order.
+
+        INSERT INTO statements (and, with ``run_queries``, every SELECT too)
+        run together in one replay after the last statement. Errors of those
+        queries are kept on their results rather than raised.
+        """
+        statements = parse_script(text)
+        results: list[Result] = []
+        jobs: list[QueryResult] = []
+        for index, statement in enumerate(statements):
+            last = index == len(statements) - 1
+            result = self._execute(statement, name if last else None)
+            if result is None:
+                continue
+            results.append(result)
+            if isinstance(result, QueryResult) and (result.sink is not None or run_queries):
+                jobs.append(result)
+        if jobs:
+            self.run(jobs)
+        return results
+
+    def _execute(self, statement: Statement, name: str | None) -> Result | None:
+        kind = statement.kind
+        if kind == "query":
+            return self._query(statement, name)
+        if kind == "insert":
+            return self._insert(statement, name)
+        if kind == "create_table":
+            return self._create_table(statement)
+        if kind == "create_view":
+            return self._create_view(statement)
+        if kind == "drop":
+            return self._drop(statement)
+        if kind == "set":
+            return self._set(statement)
+        if kind == "reset":
+            self.settings.reset(statement.words[0] if statement.words else None)
+            return StatementResult(
+                "settings reset" if not statement.words else f"reset '{statement.words[0]}'"
+            )
+        if kind == "show":
+            return self._show(statement)
+        if kind == "describe":
+            return self.describe(statement.words[0], statement)
+        if kind == "explain":
+            assert statement.inner is not None
+            return TableResult(
+                pd.DataFrame({"plan": [self._explain(statement.inner)]}),
+                text=self._explain(statement.inner),
+            )
+        raise ValidationError(f"cannot run a {kind} statement")
+
+    def _context(self, statement: Statement) -> PlanContext:
+        return PlanContext(
+            self.catalog,
+            statement.script,
+            self.functions,
+            self.user_aggregates,
+            self.settings.time_zone,
+        )
+
+    def _next_name(self, name: str | None) -> str:
+        if name:
+            return name
+        self._counter += 1
+        return f"query-{self._counter}"
+
+    def _query(self, statement: Statement, name: str | None) -> QueryResult:
+        assert statement.node is not None
+        planned = plan_query_statement(self._context(statement), statement.node)
+        query_name = self._next_name(name)
+        schema = Schema(tuple(Column(c.name, c.type) for c in planned.scope.columns))
+        result = QueryResult(
+            name=query_name,
+            sql=statement.text,
+            schema=schema,
+            explain_text=explain(planned),
+            updating=planned.node.updating,
+            presentation=planned.presentation,
+            runner=self.run,
+        )
+        if planned.node.schema.names != schema.names:
+            # Output names may repeat visible names of the plan; the plan's own
+            # names are unique, so the collector uses them.
+            result.schema = planned.node.schema
+        self._plans[query_name] = planned.node
+        self.queries[query_name] = result
+        return result
+
+    def _insert(self, statement: Statement, name: str | None) -> QueryResult:
+        assert statement.node is not None
+        planned = plan_insert(self._context(statement), statement.node)  # type: ignore[arg-type]
+        if planned.node.updating and planned.sink.connector not in ("print", "blackhole"):
+            raise ValidationError(
+                f"the query updates its results, but sink {planned.sink.name!r} only takes appended rows",
+                sql=statement.script,
+                hint="aggregate per window (TUMBLE, HOP, CUMULATE, SESSION) so each result is final",
+            )
+        query_name = self._next_name(name)
+        result = QueryResult(
+            name=query_name,
+            sql=statement.text,
+            schema=planned.node.schema,
+            explain_text=explain(planned),
+            updating=planned.node.updating,
+            presentation=None,
+            runner=self.run,
+            sink=planned.sink.name,
+        )
+        self._plans[query_name] = planned.node
+        self.queries[query_name] = result
+        return result
+
+    def _create_table(self, statement: Statement) -> StatementResult:
+        assert statement.node is not None
+        table = table_from_ddl(self._context(statement), statement.node, statement.text)  # type: ignore[arg-type]
+        self._validate_options(table)
+        exists = statement.node.args.get("exists")
+        if self.catalog.lookup(table.name) is not None:
+            if exists:
+                return StatementResult(f"table {table.name!r} already exists")
+            raise ValidationError(
+                f"table {table.name!r} already exists",
+                sql=statement.script,
+                hint=f"DROP TABLE {table.name} first, or write CREATE TABLE IF NOT EXISTS",
+            )
+        self.catalog.add(table)
+        return StatementResult(f"created table {table.name!r}")
+
+    def _validate_options(self, table: TableDef) -> None:
+        connector = table.options.get("connector")
+        if connector is None:
+            raise SourceError(
+                f"table {table.name!r} has no 'connector' option: add WITH ('connector' = 'filesystem', "
+                "'path' = '...', 'format' = 'csv')"
+            )
+        # A table may be read from or written to; its options must suit one of the two.
+        if connector not in known_connectors():
+            validate_sink_options(table.options)
+            return
+        try:
+            validate_source_options(table.options, table.physical)
+        except SourceError:
+            try:
+                validate_sink_options(table.options)
+            except WorkbenchError:
+                pass
+            else:
+                return
+            raise
+
+    def _create_view(self, statement: Statement) -> StatementResult:
+        assert statement.node is not None
+        view = view_from_ddl(self._context(statement), statement.node, statement.text)  # type: ignore[arg-type]
+        replace = bool(statement.node.args.get("replace"))
+        existing = self.catalog.lookup(view.name)
+        if existing is not None and not replace:
+            if statement.node.args.get("exists"):
+                return StatementResult(f"view {view.name!r} already exists")
+            raise ValidationError(
+                f"{view.name!r} already exists",
+                sql=statement.script,
+                hint=f"write CREATE OR REPLACE VIEW {view.name} or drop it first",
+            )
+        self.catalog.add(view, replace=True)
+        return StatementResult(f"created view {view.name!r}")
+
+    def _drop(self, statement: Statement) -> StatementResult:
+        node = statement.node
+        assert node is not None
+        kind = str(node.args.get("kind") or "TABLE").upper()
+        messages = []
+        for table in node.expressions if node.expressions else [node.this]:
+            entry = self.catalog.lookup(table.name)
+            if entry is None:
+                if node.args.get("exists"):
+                    messages.append(f"{table.name!r} does not exist")
+                    continue
+                raise UnknownTableError(
+                    f"{kind.lower()} {table.name!r} not found",
+                    sql=statement.script,
+                    hint=self.catalog.suggestion(table.name),
+                )
+            if (
+                (kind == "VIEW"
+                and not isinstance(entry, ViewDef))
+                or (kind == "TABLE"
+                and isinstance(entry, ViewDef))
+            ):
+                raise ValidationError(
+                    f"{table.name!r} is a {'view' if isinstance(entry, ViewDef) else 'table'}; use DROP "
+                    f"{'VIEW' if isinstance(entry, ViewDef) else 'TABLE'}",
+                    sql=statement.script,
+                )
+            self.catalog.drop(entry.name)
+            messages.append(f"dropped {kind.lower()} {entry.name!r}")
+        return StatementResult("; ".join(messages))
+
+    def _set(self, statement: Statement) -> Result:
+        if not statement.words:
+            frame = pd.DataFrame(
+                {"key": list(self.settings), "value": [self.settings[k] for k in self.settings]}
+            )
+            return TableResult(frame)
+        key, value = statement.words
+        self.settings.set(key, value)
+        return StatementResult(f"set '{key}' = '{value}'")
+
+    def _show(self, statement: Statement) -> TableResult:
+        what = statement.words[0]
+        if what == "TABLES":
+            return TableResult(
+                pd.DataFrame({"table name": [t.name for t in self.catalog.tables()]})
+            )
+        if what == "VIEWS":
+            return TableResult(pd.DataFrame({"view name": [v.name for v in self.catalog.views()]}))
+        if what == "FUNCTIONS":
+            names = sorted({*self.functions.names(), *BUILTIN_AGGREGATES, *self.user_aggregates})
+            return TableResult(pd.DataFrame({"function name": names}))
+        if what == "QUERIES":
+            rows = [
+                {"name": q.name, "status": q.status, "sql": q.sql} for q in self.queries.values()
+            ]
+            return TableResult(pd.DataFrame(rows, columns=["name", "status", "sql"]))
+        name = statement.words[1]
+        entry = self.catalog.lookup(name)
+        if entry is None:
+            raise UnknownTableError(
+                f"{name!r} not found", sql=statement.script, hint=self.catalog.suggestion(name)
+            )
+        text = (
+            entry.ddl
+            if isinstance(entry, TableDef) and entry.ddl
+            else entry.text
+            if isinstance(entry, ViewDef)
+            else f"-- {name} was registered from a pandas DataFrame"
+        )
+        return TableResult(pd.DataFrame({"statement": [text]}), text=text)
+
+    def describe(self, name: str, statement: Statement | None = None) -> TableResult:
+        """Return the columns of a table or view: name, type, nullability, time attribute, watermark."""
+        entry = self.catalog.lookup(name)
+        if entry is None:
+            raise UnknownTableError(
+                f"{name!r} not found",
+                sql=statement.script if statement else None,
+                hint=self.catalog.suggestion(name),
+            )
+        frame = entry.schema.describe()
+        watermark = entry.watermark if isinstance(entry, TableDef) else None
+        frame["watermark"] = [
+            watermark.text if watermark and c == watermark.column else None for c in frame["name"]
+        ]
+        return TableResult(frame)
+
+    def execute_statement(self, statement: Statement) -> Result | None:
+        """Run one parsed statement (INSERT INTO runs at once, alone)."""
+        result = self._execute(statement, None)
+        if isinstance(result, QueryResult) and result.sink is not None:
+            self.run([result])
+        return result
+
+    def explain_statement(self, statement: Statement) -> str:
+        """Return the plan of one parsed SELECT or INSERT INTO statement."""
+        return self._explain(statement)
+
+    def _explain(self, statement: Statement) -> str:
+        context = self._context(statement)
+        if statement.kind == "query":
+            assert statement.node is not None
+            return explain(plan_query_statement(context, statement.node))
+        if statement.kind == "insert":
+            assert statement.node is not None
+            return explain(plan_insert(context, statement.node))  # type: ignore[arg-type]
+        raise ValidationError(
+            "EXPLAIN works on SELECT and INSERT INTO statements", sql=statement.script
+        )
+
+    def explain(self, text: str) -> str:
+        """Return the plan of the last statement of ``text``."""
+        statements = parse_script(text)
+        if not statements:
+            raise ValidationError("nothing to explain")
+        statement = statements[-1]
+        return self._explain(
+            statement.inner if statement.kind == "explain" and statement.inner else statement
+        )
+
+    # Running -------------------------------------------------------------------------
+
+    def run(self, results: list[QueryResult], *, speed: str | float | None = None) -> None:
+        """Replay the inputs of ``results`` once, running all of them together."""
+        pending = [result for result in results if result.status == "planned"]
+        if not pending:
+            return
+        setting = str(speed if speed is not None else self.settings["workbench.replay.speed"])
+        mode, factor = ("max", 1.0) if setting in ("max", "step") else ("realtime", float(setting))
+        progress = self.progress
+        if progress is None and self.settings["workbench.replay.progress"] != "auto":
+            progress = self.settings["workbench.replay.progress"] == "true"
+        job = Job(
+            catalog=self.catalog,
+            settings=self.settings,
+            base_dir=self.base_dir,
+            user_aggregates=self.user_aggregates,
+            plans={result.name: self._plans[result.name] for result in pending},
+        )
+        job.run(pending, mode=mode, speed=factor, progress=progress)
+
+    # Python registration ------------------------------------------------------------
+
+    def from_pandas(
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        rowtime: str | None = None,
+        watermark_delay: str | float | pd.Timedelta | None = None,
+        *,
+        schema: Mapping[str, str | DataType] | None = None,
+    ) -> None:
+        """Register a DataFrame as a bounded table, replacing any table of that name.
+
+        ``rowtime`` names the event-time column: it becomes a time attribute of
+        type TIMESTAMP(3) (millisecond precision, as in Flink), with a bounded
+        out-of-orderness of ``watermark_delay`` (a duration such as '5 s';
+        default 0). ``schema`` overrides inferred column types.
+        """
+        types = schema_from_frame(frame)
+        for column_name, kind in (schema or {}).items():
+            types[column_name] = parse_type(kind) if isinstance(kind, str) else kind
+        if rowtime is not None and rowtime not in types:
+            raise ValidationError(
+                f"rowtime column {rowtime!r} is not a column of the DataFrame: {list(types)}"
+            )
+        watermark = None
+        if rowtime is not None:
+            if not types[rowtime].is_timestamp:
+                raise ValidationError(
+                    f"rowtime column {rowtime!r} has type {types[rowtime].sql()}; it needs timestamps",
+                    hint="convert it with pd.to_datetime first",
+                )
+            # Event time has Flink's time-attribute precision, milliseconds, unless
+            # the schema argument says otherwise.
+            if schema is None or rowtime not in schema:
+                types[rowtime] = types[rowtime].with_precision(3)
+            delay = parse_duration(watermark_delay) if watermark_delay is not None else 0
+            text = f"{rowtime} - INTERVAL '{delay / 1e9:g}' SECOND" if delay else rowtime
+            watermark = WatermarkSpec(rowtime, delay, text)
+        elif watermark_delay is not None:
+            raise ValidationError("watermark_delay needs a rowtime column")
+        physical = Schema(tuple(Column(column_name, kind) for column_name, kind in types.items()))
+        full = Schema(
+            tuple(
+                Column(
+                    c.name,
+                    c.type.with_time_attribute(TimeAttribute.ROWTIME)
+                    if c.name == rowtime
+                    else c.type,
+                )
+                for c in physical.columns
+            )
+        )
+        existing = self.catalog.lookup(name)
+        if isinstance(existing, ViewDef):
+            raise ValidationError(f"{name!r} is a view; choose another name for the DataFrame")
+        self.catalog.add(
+            TableDef(
+                name=name,
+                physical=physical,
+                schema=full,
+                watermark=watermark,
+                frame=frame,
+                options={"connector": "pandas"},
+            ),
+            replace=True,
+        )
+
+    def register_function(
+        self,
+        name: str,
+        func: Callable[..., Any],
+        result_type: str | DataType,
+        *,
+        vectorized: bool = True,
+    ) -> None:
+        """Add a scalar function implemented in Python (vectorized over pandas Series by default)."""
+        kind = parse_type(result_type) if isinstance(result_type, str) else result_type
+        self.functions.register_scalar(name, func, kind, vectorized=vectorized)
+
+    def register_aggregate(
+        self,
+        name: str,
+        factory: Callable[[], UserAggregate],
+        result_type: str | DataType,
+        *,
+        arity: int = 1,
+    ) -> None:
+        """Add an aggregate function: ``factory()`` makes one accumulator object per group."""
+        kind = parse_type(result_type) if isinstance(result_type, str) else result_type
+        self.user_aggregates[name.upper()] = UserAggregateDef(name.upper(), factory, kind, arity)
+
+    def tables(self) -> pd.DataFrame:
+        rows = [
+            {"name": entry.name, "kind": "view" if isinstance(entry, ViewDef) else "table"}
+            for entry in self.catalog.entries.values()
+        ]
+        return pd.DataFrame(rows, columns=["name", "kind"])
+
+
+__all__ = ["Result", "Session", "WorkbenchError"]

@@ -1,0 +1,138 @@
+"""Session settings changed with SET 'key' = 'value'."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import zoneinfo
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+from workbench.errors import WorkbenchError
+
+logger = logging.getLogger(__name__)
+
+
+class SettingError(WorkbenchError):
+    """A SET statement named an unknown key or gave an invalid value."""
+
+
+def _positive_int(value: str) -> str:
+    if not value.isdigit() or int(value) <= 0:
+        raise ValueError("use a positive whole number")
+    return value
+
+
+def _time_zone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError("use an IANA time zone name such as 'UTC' or 'Europe/Berlin'") from None
+    return value
+
+
+def _speed(value: str) -> str:
+    if value.lower() in ("max", "step"):
+        return value.lower()
+    try:
+        speed = float(value)
+    except ValueError:
+        raise ValueError("use 'max', 'step' or a positive number (1 = real time)") from None
+    if speed <= 0:
+        raise ValueError("use 'max', 'step' or a positive number (1 = real time)")
+    return value
+
+
+def _progress(value: str) -> str:
+    if value.lower() not in ("auto", "true", "false"):
+        raise ValueError("use 'auto', 'true' or 'false'")
+    return value.lower()
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    default: str
+    description: str
+    check: Callable[[str], str]
+
+
+SETTINGS = {
+    setting.key: setting
+    for setting in (
+        Setting(
+            "table.local-time-zone",
+            "UTC",
+            "time zone of TIMESTAMP_LTZ values and of CURRENT_TIMESTAMP",
+            _time_zone,
+        ),
+        Setting(
+            "workbench.replay.batch-rows",
+            "65536",
+            "rows per micro-batch when replaying as fast as possible",
+            _positive_int,
+        ),
+        Setting(
+            "workbench.replay.speed",
+            "max",
+            "'max' (as fast as possible), 'step', or a factor of real time",
+            _speed,
+        ),
+        Setting(
+            "workbench.replay.progress", "auto", "show a progress bar on long replays", _progress
+        ),
+    )
+}
+
+#: Key prefixes of Flink options that a pasted Flink script may set. They are
+#: stored so SET shows them, but the workbench does not act on them.
+FLINK_PREFIXES = ("table.", "pipeline.", "execution.", "parallelism.", "sql-client.", "state.")
+
+
+class Settings(Mapping[str, str]):
+    """Current values: the defaults, overridden by SET."""
+
+    def __init__(self, values: Mapping[str, str] | None = None) -> None:
+        self._values: dict[str, str] = {}
+        for key, value in (values or {}).items():
+            self.set(key, value)
+
+    def __getitem__(self, key: str) -> str:
+        if key in self._values:
+            return self._values[key]
+        return SETTINGS[key].default
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*SETTINGS, *self._values]))
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+    def set(self, key: str, value: str) -> None:
+        setting = SETTINGS.get(key)
+        if setting is None:
+            if key.startswith(FLINK_PREFIXES):
+                logger.info("setting %r is stored but has no effect in the workbench", key)
+                self._values[key] = value
+                return
+            close = difflib.get_close_matches(key, list(SETTINGS), n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else "known keys: " + ", ".join(SETTINGS)
+            raise SettingError(f"unknown setting '{key}': {hint}")
+        try:
+            self._values[key] = setting.check(value)
+        except ValueError as error:
+            raise SettingError(f"invalid value {value!r} for '{key}': {error}") from None
+
+    def reset(self, key: str | None = None) -> None:
+        if key is None:
+            self._values.clear()
+        else:
+            self._values.pop(key, None)
+
+    @property
+    def batch_rows(self) -> int:
+        return int(self["workbench.replay.batch-rows"])
+
+    @property
+    def time_zone(self) -> str:
+        return self["table.local-time-zone"]

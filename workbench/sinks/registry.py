@@ -1,0 +1,228 @@
+"""Sink registry: Flink-style WITH options to an open sink.
+
+Connectors and their options:
+
+``filesystem``
+    'path' (a file) and 'format' = 'csv' | 'json' | 'parquet';
+    'csv', 'json' and 'parquet' are accepted as connector names for short.
+    'sink.mode' = 'overwrite' (default) or 'append' (not for Parquet). CSV
+    also takes 'csv.field-delimiter', 'csv.header' and 'csv.null-literal'.
+``duckdb``, ``sqlite``
+    'path' (the database file) and 'table-name'.
+``print``
+    'print-identifier' (a prefix for each row) and 'standard-error'.
+``blackhole``, ``memory``
+    no options.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from workbench.errors import SinkError
+from workbench.events.schema import Schema
+from workbench.sinks.base import Sink
+from workbench.sinks.duckdb_sink import DuckDBSink
+from workbench.sinks.files import (
+    SINK_MODES,
+    CsvSink,
+    JsonLinesSink,
+    ParquetSink,
+    SinkMode,
+)
+from workbench.sinks.memory import BlackholeSink, MemorySink, PrintSink
+from workbench.sinks.sqlite_sink import SQLiteSink
+
+_FORMATS = ("csv", "json", "parquet")
+_FILE_OPTIONS = frozenset({"path", "sink.mode"})
+_FORMAT_OPTIONS = {
+    "csv": frozenset({"csv.field-delimiter", "csv.header", "csv.null-literal"}),
+    "json": frozenset(),
+    "parquet": frozenset(),
+}
+_CONNECTOR_OPTIONS = {
+    "duckdb": frozenset({"path", "table-name"}),
+    "sqlite": frozenset({"path", "table-name"}),
+    "print": frozenset({"print-identifier", "standard-error"}),
+    "blackhole": frozenset(),
+    "memory": frozenset(),
+}
+_REQUIRED = {
+    "duckdb": ("path", "table-name"),
+    "sqlite": ("path", "table-name"),
+}
+_REQUIRED_HELP = {
+    "path": "set it to the file to write",
+    "table-name": "set it to the table to append rows to",
+}
+_BOOLEAN_TEXT = {"true": True, "false": False}
+
+
+def known_sink_connectors() -> list[str]:
+    return sorted({"filesystem", *_FORMATS, *_CONNECTOR_OPTIONS})
+
+
+def _hint(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _format_of(options: Mapping[str, str]) -> str | None:
+    """Return the file format of the options, or None for a non-file connector."""
+    connector = options.get("connector")
+    connectors = known_sink_connectors()
+    if connector is None:
+        message = "missing option 'connector': set it to one of " + ", ".join(connectors)
+        raise SinkError(message)
+    if connector == "filesystem":
+        name = options.get("format")
+        if name is None:
+            message = (
+                "missing option 'format' for connector 'filesystem': set it to one of "
+                + ", ".join(_FORMATS)
+            )
+            raise SinkError(message)
+        if name not in _FORMATS:
+            message = (
+                f"unknown format {name!r}{_hint(name, list(_FORMATS))}; "
+                f"known formats: {', '.join(_FORMATS)}"
+            )
+            raise SinkError(message)
+        return name
+    if connector in _FORMATS:
+        if options.get("format", connector) != connector:
+            message = (
+                f"option 'format' = {options['format']!r} contradicts 'connector' = {connector!r}"
+            )
+            raise SinkError(message)
+        return connector
+    if connector not in _CONNECTOR_OPTIONS:
+        message = (
+            f"unknown sink connector {connector!r}{_hint(connector, connectors)}; "
+            f"known connectors: {', '.join(connectors)}"
+        )
+        raise SinkError(message)
+    return None
+
+
+def _boolean(options: Mapping[str, str], key: str, default: bool) -> bool:
+    text = options.get(key)
+    if text is None:
+        return default
+    value = _BOOLEAN_TEXT.get(text.strip().lower())
+    if value is None:
+        message = f"invalid value {text!r} for option '{key}': use 'true' or 'false'"
+        raise SinkError(message)
+    return value
+
+
+def _delimiter(options: Mapping[str, str]) -> str:
+    text = options.get("csv.field-delimiter", ",")
+    text = "\t" if text == "\\t" else text
+    if len(text) != 1 or text in '\n\r"':
+        message = (
+            f"invalid value {text!r} for option 'csv.field-delimiter': "
+            "use one character, such as ','"
+        )
+        raise SinkError(message)
+    return text
+
+
+def validate_sink_options(options: Mapping[str, str]) -> None:
+    """Raise SinkError unless ``options`` describe a sink that can be opened."""
+    file_format = _format_of(options)
+    connector = options["connector"]
+    if file_format is None:
+        allowed = _CONNECTOR_OPTIONS[connector]
+        required: tuple[str, ...] = _REQUIRED.get(connector, ())
+    else:
+        allowed = _FILE_OPTIONS | _FORMAT_OPTIONS[file_format] | {"format"}
+        required = ("path",)
+
+    valid = sorted({"connector", *allowed})
+    for key in options:
+        if key not in valid:
+            message = (
+                f"unknown option {key!r} for sink connector '{connector}'{_hint(key, valid)}; "
+                f"valid options: {', '.join(valid)}"
+            )
+            raise SinkError(message)
+
+    for key in required:
+        if not options.get(key, "").strip():
+            message = (
+                f"missing option {key!r} for sink connector '{connector}': {_REQUIRED_HELP[key]}"
+            )
+            raise SinkError(message)
+
+    mode = options.get("sink.mode", "overwrite")
+    if mode not in SINK_MODES:
+        message = f"invalid value {mode!r} for option 'sink.mode': use 'overwrite' or 'append'"
+        raise SinkError(message)
+    if file_format == "parquet" and mode != "overwrite":
+        message = (
+            "Parquet files cannot be appended to: use 'sink.mode' = 'overwrite' "
+            "or write to a new path"
+        )
+        raise SinkError(message)
+
+    if file_format == "csv":
+        _delimiter(options)
+        _boolean(options, "csv.header", True)
+    if connector == "print":
+        _boolean(options, "standard-error", False)
+
+
+def _path(options: Mapping[str, str], base_dir: Path | None) -> Path:
+    path = Path(options["path"]).expanduser()
+    if path.is_absolute():
+        return path
+    return (Path.cwd() if base_dir is None else base_dir) / path
+
+
+def _file_sink(name: str, options: Mapping[str, str], file_format: str, path: Path) -> Sink:
+    mode: SinkMode = "append" if options.get("sink.mode") == "append" else "overwrite"
+    if file_format == "csv":
+        return CsvSink(
+            name,
+            path,
+            mode=mode,
+            delimiter=_delimiter(options),
+            header=_boolean(options, "csv.header", True),
+            null_literal=options.get("csv.null-literal", ""),
+        )
+    if file_format == "json":
+        return JsonLinesSink(name, path, mode=mode)
+    return ParquetSink(name, path, mode=mode)
+
+
+_OTHER_SINKS: dict[str, Callable[[str, Mapping[str, str], Path | None], Sink]] = {
+    "duckdb": lambda name, o, base: DuckDBSink(name, _path(o, base), o["table-name"]),
+    "sqlite": lambda name, o, base: SQLiteSink(name, _path(o, base), o["table-name"]),
+    "print": lambda name, o, base: PrintSink(
+        name,
+        identifier=o.get("print-identifier"),
+        standard_error=_boolean(o, "standard-error", False),
+    ),
+    "blackhole": lambda name, o, base: BlackholeSink(name),
+    "memory": lambda name, o, base: MemorySink(name),
+}
+
+
+def open_sink(
+    name: str, options: Mapping[str, str], schema: Schema, *, base_dir: Path | None = None
+) -> Sink:
+    """Return the sink that ``options`` describe, opened for ``schema``.
+
+    Relative paths start at ``base_dir`` (default: the current directory).
+    """
+    validate_sink_options(options)
+    file_format = _format_of(options)
+    if file_format is not None:
+        sink = _file_sink(name, options, file_format, _path(options, base_dir))
+    else:
+        sink = _OTHER_SINKS[options["connector"]](name, options, base_dir)
+    sink.open(schema)
+    return sink

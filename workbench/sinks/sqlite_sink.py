@@ -1,0 +1,106 @@
+"""SQLite sink: appends rows to a table with executemany, one transaction per write.
+
+Integers and booleans are INTEGER, floats and decimals REAL, text TEXT and
+bytes BLOB. Timestamps, dates and times are ISO text ('2020-01-01
+10:00:00.000'), which SQLite's date and time functions read, and nested
+values are JSON text.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+
+from workbench.errors import SinkError
+from workbench.events.schema import Schema
+from workbench.events.types import DataType, TypeKind
+from workbench.sinks.base import BaseSink
+from workbench.sinks.formatting import python_column
+
+_INTEGER_KINDS = frozenset(
+    {TypeKind.BOOLEAN, TypeKind.TINYINT, TypeKind.SMALLINT, TypeKind.INT, TypeKind.BIGINT}
+)
+_REAL_KINDS = frozenset({TypeKind.FLOAT, TypeKind.DOUBLE, TypeKind.DECIMAL})
+
+
+def sqlite_type(dtype: DataType) -> str:
+    if dtype.kind in _INTEGER_KINDS:
+        return "INTEGER"
+    if dtype.kind in _REAL_KINDS:
+        return "REAL"
+    if dtype.kind is TypeKind.BINARY:
+        return "BLOB"
+    return "TEXT"
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class SQLiteSink(BaseSink):
+    """Appends rows to a SQLite table, creating it from the schema if missing."""
+
+    errors = (sqlite3.Error, OSError, ValueError, TypeError, OverflowError)
+
+    def __init__(self, name: str, path: Path, table: str) -> None:
+        super().__init__(name)
+        self.path = path
+        self.table = table
+        self._connection: sqlite3.Connection | None = None
+
+    def _open(self, schema: Schema) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            self._prepare_table(connection, schema)
+        except BaseException:
+            connection.close()
+            raise
+        self._connection = connection
+
+    def _prepare_table(self, connection: sqlite3.Connection, schema: Schema) -> None:
+        existing = connection.execute(f"PRAGMA table_info({_quote(self.table)})").fetchall()
+        if not existing:
+            columns = ", ".join(f"{_quote(c.name)} {sqlite_type(c.type)}" for c in schema)
+            connection.execute(f"CREATE TABLE {_quote(self.table)} ({columns})")
+            return
+        declared = {row[1].lower(): (row[1], str(row[2]).upper()) for row in existing}
+        differences: list[str] = []
+        for column in schema:
+            expected = sqlite_type(column.type)
+            found = declared.get(column.name.lower())
+            if found is None:
+                differences.append(f"column '{column.name}' ({expected}) is missing")
+            elif found[1] != expected:
+                differences.append(f"column '{found[0]}' is {found[1]}, expected {expected}")
+        if differences:
+            message = (
+                f"sink '{self.name}': table '{self.table}' in {self.path} has incompatible "
+                f"columns: {'; '.join(differences)}. Drop the table or use another 'table-name'"
+            )
+            raise SinkError(message)
+
+    def _write(self, frame: pd.DataFrame) -> None:
+        connection = self._connection
+        assert connection is not None
+        columns = [python_column(frame[c.name], c.type, nested_as_text=True) for c in self.schema]
+        for position, column in enumerate(self.schema):
+            if column.type.kind is TypeKind.BOOLEAN:
+                columns[position] = [None if v is None else int(v) for v in columns[position]]
+        names = ", ".join(_quote(name) for name in self.schema.names)
+        marks = ", ".join("?" for _ in self.schema.names)
+        statement = f"INSERT INTO {_quote(self.table)} ({names}) VALUES ({marks})"
+        connection.execute("BEGIN")
+        try:
+            connection.executemany(statement, zip(*columns, strict=True))
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+
+    def _close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None

@@ -1,0 +1,36 @@
+"""Readers of recorded files and in-memory data, and the replay clock that drives them."""
+
+from workbench.sources.csv_reader import CsvOptions, CsvReader
+from workbench.sources.frame_reader import DataFrameReader
+from workbench.sources.json_reader import JsonLinesReader
+from workbench.sources.parquet_reader import ParquetReader
+from workbench.sources.paths import resolve_paths
+from workbench.sources.reader import DEFAULT_CHUNK_ROWS, Reader, ReaderCounters
+from workbench.sources.registry import (
+    FormatSpec,
+    known_connectors,
+    open_reader,
+    register_format,
+    validate_source_options,
+)
+from workbench.sources.replay import Feed, ReplayClock, ReplayStatus
+
+__all__ = [
+    "DEFAULT_CHUNK_ROWS",
+    "CsvOptions",
+    "CsvReader",
+    "DataFrameReader",
+    "Feed",
+    "FormatSpec",
+    "JsonLinesReader",
+    "ParquetReader",
+    "Reader",
+    "ReaderCounters",
+    "ReplayClock",
+    "ReplayStatus",
+    "known_connectors",
+    "open_reader",
+    "register_format",
+    "resolve_paths",
+    "validate_source_options",
+]

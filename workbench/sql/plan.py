@@ -1,0 +1,375 @@
+"""The logical plan: a tree of relational steps with typed output schemas.
+
+The planner builds these nodes from SQL; the runtime compiles each node into
+one physical operator. Nodes are frozen and hold only names, types and
+compiled expressions, so a plan pickles and prints (EXPLAIN) the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from workbench.events.schema import Schema
+from workbench.events.time import format_duration
+from workbench.events.types import DataType
+from workbench.sql.expr import Expr
+
+WindowKind = Literal["TUMBLE", "HOP", "CUMULATE", "SESSION"]
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """A window assignment: kind, time column and sizes in nanoseconds.
+
+    ``precision_ns`` is one unit of the time column's precision (1 ms for
+    TIMESTAMP(3)). A window [start, end) has ``window_time = end - precision``
+    and fires once the watermark reaches ``window_time``, as in Flink.
+    """
+
+    kind: WindowKind
+    time_column: str
+    size_ns: int = 0
+    slide_ns: int = 0
+    step_ns: int = 0
+    offset_ns: int = 0
+    gap_ns: int = 0
+    partition_keys: tuple[str, ...] = ()
+    precision_ns: int = 1_000_000
+
+    def describe(self) -> str:
+        if self.kind == "TUMBLE":
+            text = f"TUMBLE(time_col=[{self.time_column}], size=[{format_duration(self.size_ns)}]"
+        elif self.kind == "HOP":
+            text = (
+                f"HOP(time_col=[{self.time_column}], slide=[{format_duration(self.slide_ns)}], "
+                f"size=[{format_duration(self.size_ns)}]"
+            )
+        elif self.kind == "CUMULATE":
+            text = (
+                f"CUMULATE(time_col=[{self.time_column}], step=[{format_duration(self.step_ns)}], "
+                f"max_size=[{format_duration(self.size_ns)}]"
+            )
+        else:
+            keys = (
+                f"partition_keys=[{', '.join(self.partition_keys)}], "
+                if self.partition_keys
+                else ""
+            )
+            text = (
+                f"SESSION(time_col=[{self.time_column}], {keys}gap=[{format_duration(self.gap_ns)}]"
+            )
+        if self.offset_ns:
+            text += f", offset=[{format_duration(self.offset_ns)}]"
+        return text + ")"
+
+
+@dataclass(frozen=True)
+class AggCall:
+    """One aggregate of an aggregation step, reading columns of the step's input."""
+
+    function: str
+    args: tuple[str, ...]
+    output: str
+    type: DataType
+    distinct: bool = False
+    filter: str | None = None
+    #: Literal arguments after the column arguments (a percentile, a separator).
+    constants: tuple[Any, ...] = ()
+
+    def describe(self) -> str:
+        inner = ", ".join(self.args) if self.args else "*"
+        if self.distinct:
+            inner = "DISTINCT " + inner
+        if self.constants:
+            inner += ", " + ", ".join(repr(value) for value in self.constants)
+        text = f"{self.function}({inner})"
+        if self.filter:
+            text += f" FILTER (WHERE {self.filter})"
+        return f"{text} AS {self.output}"
+
+
+@dataclass(frozen=True)
+class PlanNode:
+    schema: Schema
+
+    def inputs(self) -> tuple[PlanNode, ...]:
+        return ()
+
+    def label(self) -> str:
+        return type(self).__name__
+
+    def explain(self, indent: int = 0) -> str:
+        """Render this subtree as indented text, one step per line (EXPLAIN's format)."""
+        prefix = "" if indent == 0 else "   " * (indent - 1) + "+- "
+        lines = [prefix + self.label()]
+        lines.extend(child.explain(indent + 1) for child in self.inputs())
+        return "\n".join(lines)
+
+    @property
+    def updating(self) -> bool:
+        """Whether this step emits updates (a changelog) rather than only inserts."""
+        return any(child.updating for child in self.inputs())
+
+
+@dataclass(frozen=True)
+class WatermarkSpec:
+    """Bounded out-of-orderness: the watermark is max(event time) - delay."""
+
+    column: str
+    delay_ns: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Scan(PlanNode):
+    """Read a catalog table. ``computed`` columns are evaluated on read."""
+
+    table: str
+    physical: Schema = field(default_factory=lambda: Schema(()))
+    computed: tuple[tuple[str, Expr], ...] = ()
+    watermark: WatermarkSpec | None = None
+    proctime: str | None = None
+
+    def label(self) -> str:
+        text = f"Scan(table=[{self.table}], fields=[{', '.join(self.schema.names)}]"
+        if self.watermark:
+            text += f", watermark=[{self.watermark.text}]"
+        return text + ")"
+
+
+@dataclass(frozen=True)
+class Values(PlanNode):
+    """An inline VALUES table: a bounded input without event time."""
+
+    rows: tuple[tuple[Any, ...], ...]
+    source_name: str = "values"
+
+    def label(self) -> str:
+        return f"Values(rows=[{len(self.rows)}], fields=[{', '.join(self.schema.names)}])"
+
+
+@dataclass(frozen=True)
+class Calc(PlanNode):
+    """Filter, then project: vectorized over each batch."""
+
+    input: PlanNode
+    projections: tuple[tuple[str, Expr], ...]
+    predicate: Expr | None = None
+
+    def inputs(self) -> tuple[PlanNode, ...]:
+        return (self.input,)
+
+    def label(self) -> str:
+        select = ", ".join(
+            name if str(expr) == name else f"{expr} AS {name}" for name, expr in self.projections
+        )
+        where = f", where=[{self.predicate}]" if self.predicate is not None else ""
+        return f"Calc(select=[{select}]{where})"
+
+
+@dataclass(frozen=True)
+class WindowTableFunction(PlanNode):
+    """A window TVF on its own: each row once per window it belongs to."""
+
+    input: PlanNode
+    window: WindowSpec
+
+    def inputs(self) -> tuple[PlanNode, ...]:
+        return (self.input,)
+
+    def label(self) -> str:
+        return f"WindowTableFunction(window=[{self.window.describe()}])"
+
+
+@dataclass(frozen=True)
+class WindowAggregate(PlanNode):
+    """Aggregation per window and key, emitted once when the window fires.
+
+    With ``window`` set, the step assigns windows itself from the time column.
+    With ``window`` None, the input already carries ``window_start`` and
+    ``window_end`` columns (a cascade of windowed queries).
+    """
+
+    input: PlanNode
+    window: WindowSpec | None
+    keys: tuple[str, ...]
+    aggregates: tuple[AggCall, ...]
+    grouping_sets: tuple[tuple[str, ...], ...] | None = None
+    window_start_column: str = "window_start"
+    window_end_column: str = "window_end"
+    precision_ns: int = 1_000_000
+
+    def inputs(self) -> tuple[PlanNode, ...]:
+        return (self.input,)
+
+    def label(self) -> str:
+        window = (
+            self.window.describe()
+            if self.window
+            else f"[{self.window_start_column}, {self.window_end_column})"
+        )
+        sets = ""
+        if self.grouping_sets is not None:
+            sets = (
+                ", grouping_sets=["
+                + ", ".join("(" + ", ".join(s) + ")" for s in self.grouping_sets)
+                + "]"
+            )
+        aggs = ", ".join(call.describe() for call in self.aggregates)
+        return f"WindowAggregate(window=[{window}], groupBy=[{', '.join(self.keys)}]{sets}, select=[{aggs}])"
+
+
+@dataclass(frozen=True)
+class GroupAggregate(PlanNode):
+    """Aggregation without windows: emits an updated row per changed group."""
+
+    input: PlanNode
+    keys: tuple[str, ...]
+    aggregates: tuple[AggCall, ...]
+    grouping_sets: tuple[tuple[str, ...], ...] | None = None
+
+    def inputs(self) -> tuple[PlanNode, ...]:
+        return (self.input,)
+
+    @property
+    def updating(self) -> bool:
+        return True
+
+    def label(self) -> str:
+        aggs = ", ".join(call.describe() for call in self.aggregates)
+        sets = ""
+        if self.grouping_sets is not None:
+            sets = (
+                ", grouping_sets=["
+                + ", ".join("(" + ", ".join(s) + ")" for s in self.grouping_sets)
+                + "]"
+            )
+        return f"GroupAggregate(groupBy=[{', '.join(self.keys)}]{sets}, select=[{aggs}], changelog=[+I, -U, +U])"
+
+
+@dataclass(frozen=True)
+class SortKey:
+    column: str
+    ascending: bool = True
+    nulls_first: bool = False
+
+    def describe(self) -> str:
+        return f"{self.column} {'ASC' if self.ascending else 'DESC'}"
+
+
+@dataclass(frozen=True)
+class WindowRank(PlanNode):
+    """Window Top-N: rank rows per window (and partition), keep ranks in [min_rank, max_rank].
+
+    With ``window`` set, rows are assigned to windows here (Top-N directly on
+    a window TVF); otherwise the input has window_start/window_end columns.
+    """
+
+    input: PlanNode
+    window: WindowSpec | None
+    partition_keys: tuple[str, ...]
+    order: tuple[SortKey, ...]
+    function: str
+    rank_column: str | None
+    max_rank: int | None
+    min_rank: int = 1
+    window_start_column: str = "window_start"
+    window_end_column: str = "window_end"
+    precision_ns: int = 1_000_000
+
+    def inputs(self) -> tuple[PlanNode, ...]:
+        return (self.input,)
+
+    def label(self) -> str:
+        window = (
+            self.window.describe()
+            if self.window
+            else f"[{self.window_start_column}, {self.window_end_column})"
+        )
+        order = ", ".join(key.describe() for key in self.order)
+        limit = f"rankRange=[{self.min_rank}, {self.max_rank}]"
+        column = f", rankColumn=[{self.rank_column}]" if self.rank_column else ""
+        return (
+            f"WindowRank(window=[{window}], {self.function}, partitionBy=[{', '.join(self.partition_keys)}], "
+            f"orderBy=[{order}], {limit}{column})"
+        )
+
+
+@dataclass(frozen=True)
+class OverFrame:
+    """An OVER frame ending at the current row: ROWS n PRECEDING or RANGE interval PRECEDING."""
+
+    kind: Literal["ROWS", "RANGE"]
+    #: Rows (ROWS) or nanoseconds (RANGE) before the current row; None means UNBOUNDED.
+    preceding: int | None
+
+    def describe(self) -> str:
+        if self.preceding is None:
+            amount = "UNBOUNDED"
+        elif self.kind == "RANGE":
+            amount = format_duration(self.preceding)
+        else:
+            amount = str(self.preceding)
+        return f"{self.kind} BETWEEN {amount} PRECEDING AND CURRENT ROW"
+
+
+@dataclass(frozen=True)
+class OverAggregate(PlanNode):
+    """OVER aggregations ordered by event time: each row with aggregates over its frame."""
+
+    input: PlanNode
+    partition_keys: tuple[str, ...]
+    time_column: str
+    frame: OverFrame
+    aggregates: tuple[AggCall, ...]
+
+    def inputs(self) -> tuple[PlanNode, ...]:
+        return (self.input,)
+
+    def label(self) -> str:
+        aggs = ", ".join(call.describe() for call in self.aggregates)
+        return (
+            f"OverAggregate(partitionBy=[{', '.join(self.partition_keys)}], orderBy=[{self.time_column}], "
+            f"{self.frame.describe()}, select=[{aggs}])"
+        )
+
+
+@dataclass(frozen=True)
+class Union(PlanNode):
+    """UNION ALL: the rows of every input, with the smallest of their watermarks."""
+
+    branches: tuple[PlanNode, ...]
+
+    def inputs(self) -> tuple[PlanNode, ...]:
+        return self.branches
+
+    def label(self) -> str:
+        return f"Union(all=[true], inputs=[{len(self.branches)}])"
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """ORDER BY and LIMIT of a top-level query, applied to the final result."""
+
+    order: tuple[SortKey, ...] = ()
+    limit: int | None = None
+    offset: int = 0
+
+    def describe(self) -> str:
+        parts = []
+        if self.order:
+            parts.append("orderBy=[" + ", ".join(key.describe() for key in self.order) + "]")
+        if self.limit is not None:
+            parts.append(f"limit=[{self.limit}]")
+        if self.offset:
+            parts.append(f"offset=[{self.offset}]")
+        return "Presentation(" + ", ".join(parts) + ")"
+
+
+def walk(node: PlanNode) -> list[PlanNode]:
+    """Return every node of a plan, parents before children."""
+    nodes = [node]
+    for child in node.inputs():
+        nodes.extend(walk(child))
+    return nodes

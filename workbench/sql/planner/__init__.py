@@ -1,0 +1,140 @@
+"""The query planner: SQL statements to logical plans.
+
+Entry points: :func:`plan_query_statement` for SELECT, :func:`plan_insert`
+for INSERT INTO, and the DDL helpers in :mod:`workbench.sql.planner.ddl`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from workbench.errors import TypeMismatchError, UnknownTableError, UnsupportedError
+from workbench.events.schema import Column, Schema
+from workbench.events.types import can_cast
+from workbench.sql.catalog import TableDef
+from workbench.sql.expr import Call, ColumnRef, Expr
+from workbench.sql.parser import node_position
+from workbench.sql.plan import Calc, PlanNode, Presentation
+from workbench.sql.planner.context import PlanContext
+from workbench.sql.planner.query import Planned, plan_query
+
+
+@dataclass
+class PlannedInsert:
+    node: PlanNode
+    sink: TableDef
+
+
+def plan_query_statement(ctx: PlanContext, node: exp.Expr) -> Planned:
+    """Plan a top-level query and check that it is complete."""
+    try:
+        planned = plan_query(ctx, node, top_level=True)
+    finally:
+        _drop_ctes(ctx)
+    _check_ranks(ctx)
+    return planned
+
+
+def plan_insert(ctx: PlanContext, node: exp.Insert) -> PlannedInsert:
+    target = node.this
+    columns: list[str] | None = None
+    if isinstance(target, exp.Schema):
+        columns = [part.name for part in target.expressions]
+        target = target.this
+    name = target.name
+    entry = ctx.catalog.lookup(name)
+    if not isinstance(entry, TableDef):
+        raise UnknownTableError(
+            f"sink table {name!r} not found"
+            if entry is None
+            else f"{name!r} is a view; INSERT INTO needs a table",
+            sql=ctx.script,
+            position=node_position(ctx.script, target),
+            hint=ctx.catalog.suggestion(name) if entry is None else None,
+        )
+    planned = plan_query_statement(ctx, node.expression)
+    if planned.presentation is not None and (
+        planned.presentation.order or planned.presentation.limit is not None
+    ):
+        raise UnsupportedError(
+            "ORDER BY and LIMIT have no meaning when writing to a table",
+            sql=ctx.script,
+            position=node_position(ctx.script, node.expression),
+        )
+    sink_columns = list(entry.physical.columns)
+    if columns is not None:
+        sink_columns = []
+        for column_name in columns:
+            found = entry.physical.find(column_name)
+            if found is None:
+                raise ctx.invalid(f"column {column_name!r} is not a column of {name!r}", target)
+            sink_columns.append(found)
+    produced = planned.scope.columns
+    if len(produced) != len(sink_columns):
+        raise TypeMismatchError(
+            f"the query produces {len(produced)} columns but {name!r} takes {len(sink_columns)}",
+            sql=ctx.script,
+            position=node_position(ctx.script, node.expression),
+            hint="sink columns: " + ", ".join(f"{c.name} {c.type.sql()}" for c in sink_columns),
+        )
+    projections: list[tuple[str, Expr]] = []
+    for target_column, source in zip(sink_columns, produced, strict=True):
+        expression: Expr = ColumnRef(name=source.internal, type=source.type)
+        wanted = target_column.type.plain()
+        if source.type.plain().with_nullable(True) != wanted.with_nullable(True):
+            if not can_cast(source.type, wanted):
+                raise TypeMismatchError(
+                    f"cannot write {source.type.plain().sql()} column {source.name!r} into "
+                    f"{wanted.sql()} column {target_column.name!r} of {name!r}",
+                    sql=ctx.script,
+                    position=node_position(ctx.script, node.expression),
+                )
+            expression = Call(
+                function="CAST", args=(expression,), options=(("type", wanted),), type=wanted
+            )
+        projections.append((target_column.name, expression))
+    schema = Schema(tuple(Column(name_, expr.type.plain()) for name_, expr in projections))
+    plan = Calc(schema=schema, input=planned.node, projections=tuple(projections))
+    return PlannedInsert(plan, entry)
+
+
+def _drop_ctes(ctx: PlanContext) -> None:
+    for name in ctx.ctes:
+        ctx.catalog.drop(name)
+    ctx.ctes.clear()
+
+
+def _check_ranks(ctx: PlanContext) -> None:
+    if not ctx.pending_ranks:
+        return
+    node = next(iter(ctx.pending_ranks.values()))
+    ctx.pending_ranks.clear()
+    raise UnsupportedError(
+        "a ranking over windows needs a filter on the rank in an outer query",
+        sql=ctx.script,
+        position=node_position(ctx.script, node),
+        hint="SELECT * FROM (SELECT ..., ROW_NUMBER() OVER (...) AS rn FROM ...) WHERE rn <= 3",
+    )
+
+
+def explain(planned: Planned | PlannedInsert) -> str:
+    """Return the plan as indented text, as EXPLAIN prints it."""
+    if isinstance(planned, PlannedInsert):
+        return f"Sink(table=[{planned.sink.name}])\n" + planned.node.explain(1)
+    text = planned.node.explain()
+    if planned.presentation is not None:
+        text = planned.presentation.describe() + "\n" + planned.node.explain(1)
+    return text
+
+
+__all__ = [
+    "PlanContext",
+    "Planned",
+    "PlannedInsert",
+    "Presentation",
+    "explain",
+    "plan_insert",
+    "plan_query_statement",
+]

@@ -1,0 +1,1 @@
+"""Bokeh views of running queries (windows, matches, latency, operator graph)."""
