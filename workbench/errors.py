@@ -8,6 +8,7 @@ without a traceback. Query errors carry the position of the offending text.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 
 
 class WorkbenchError(Exception):
@@ -98,8 +99,6 @@ class QueryError(WorkbenchError):
 
 
 def _render_html(error: QueryError) -> str:
-    from html import escape
-
     rows = [f"<div><b>{escape(error.headline())}</b></div>"]
     if error.sql is not None and error.position is not None:
         text, marks = error.snippet_lines()

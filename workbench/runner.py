@@ -75,17 +75,17 @@ class Job:
 
         def deliver(feed: str, frame: pd.DataFrame) -> None:
             for result, pipeline in live:
-                if feed in pipeline.feeds and pipeline.error is None:
-                    pipeline.deliver(feed, frame)
-                    if pipeline.error is not None:
-                        self._fail(result, pipeline.error)
+                if feed in pipeline.feeds and result.error is None:
+                    error = pipeline.deliver(feed, frame)
+                    if error is not None:
+                        self._fail(result, error)
 
         def end(feed: str) -> None:
             for result, pipeline in live:
-                if feed in pipeline.feeds and pipeline.error is None:
-                    pipeline.end(feed)
-                    if pipeline.error is not None:
-                        self._fail(result, pipeline.error)
+                if feed in pipeline.feeds and result.error is None:
+                    error = pipeline.end(feed)
+                    if error is not None:
+                        self._fail(result, error)
 
         if feeds:
             self.clock = ReplayClock(

@@ -272,11 +272,8 @@ class Session:
                     sql=statement.script,
                     hint=self.catalog.suggestion(table.name),
                 )
-            if (
-                (kind == "VIEW"
-                and not isinstance(entry, ViewDef))
-                or (kind == "TABLE"
-                and isinstance(entry, ViewDef))
+            if (kind == "VIEW" and not isinstance(entry, ViewDef)) or (
+                kind == "TABLE" and isinstance(entry, ViewDef)
             ):
                 raise ValidationError(
                     f"{table.name!r} is a {'view' if isinstance(entry, ViewDef) else 'table'}; use DROP "

@@ -23,7 +23,7 @@ def infer_type(series: pd.Series) -> DataType:
     if isinstance(dtype, pd.DatetimeTZDtype):
         return t.timestamp_ltz(_precision(dtype.unit))
     if pd.api.types.is_datetime64_dtype(dtype):
-        return t.timestamp(_precision(np.datetime_data(dtype)[0]))
+        return t.timestamp(_precision(str(dtype).removeprefix("datetime64[").rstrip("]")))
     if pd.api.types.is_timedelta64_dtype(dtype):
         return t.INTERVAL
     if pd.api.types.is_bool_dtype(dtype):
@@ -32,10 +32,8 @@ def infer_type(series: pd.Series) -> DataType:
         return _integer(dtype)
     if pd.api.types.is_float_dtype(dtype):
         return t.FLOAT if str(dtype).lower() == "float32" else t.DOUBLE
-    if (
-        isinstance(dtype, pd.StringDtype)
-        or (pd.api.types.is_string_dtype(dtype)
-        and not _has_objects(series))
+    if isinstance(dtype, pd.StringDtype) or (
+        pd.api.types.is_string_dtype(dtype) and not _has_objects(series)
     ):
         return t.STRING
     return _from_values(series)

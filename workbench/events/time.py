@@ -56,7 +56,7 @@ def parse_duration(text: str | float | timedelta | pd.Timedelta) -> int:
     if isinstance(text, (timedelta, pd.Timedelta)):
         return int(pd.Timedelta(text).value)
     if isinstance(text, (int, float)):
-        return int(round(float(text) * NS_PER_SECOND))
+        return round(float(text) * NS_PER_SECOND)
     match = _DURATION.match(text)
     if not match:
         raise ValueError(
@@ -64,14 +64,14 @@ def parse_duration(text: str | float | timedelta | pd.Timedelta) -> int:
         )
     amount, unit = float(match.group(1)), match.group(2).lower()
     if not unit:
-        return int(round(amount * NS_PER_SECOND))
+        return round(amount * NS_PER_SECOND)
     singular = unit if unit in _UNIT_NS else unit[:-1] if unit.endswith("s") else unit
     if singular not in _UNIT_NS:
         units = "ns, us, ms, s, min, h, d (or their full names)"
         raise ValueError(
             f"invalid duration unit {match.group(2)!r} in {text!r}: use one of {units}"
         )
-    return int(round(amount * _UNIT_NS[singular]))
+    return round(amount * _UNIT_NS[singular])
 
 
 def format_duration(ns: int) -> str:

@@ -9,11 +9,13 @@ and ``result`` returns the final values as a typed Series.
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from datasketches import kll_doubles_sketch
 
 from workbench.events.types import DataType
 from workbench.runtime.columns import (
@@ -132,10 +134,7 @@ class SumAccumulator(Accumulator):
     def result(self, slots: np.ndarray) -> pd.Series:
         counts = self.counts[slots]
         valid = counts > 0
-        if self.average:
-            values = self.sums[slots] / np.maximum(counts, 1)
-        else:
-            values = self.sums[slots]
+        values = self.sums[slots] / np.maximum(counts, 1) if self.average else self.sums[slots]
         return from_state_array(values, valid, self.call.type)
 
 
@@ -200,8 +199,6 @@ class ObjectAccumulator(Accumulator):
             self.state[slot] = None
 
     def snapshot(self) -> dict[str, Any]:
-        import copy
-
         return {"state": copy.deepcopy(self.state)}
 
 
@@ -224,7 +221,7 @@ class ObjectExtremeAccumulator(ObjectAccumulator):
             return
         grouped = series[valid].groupby(slots[valid], sort=False)
         partial = grouped.max() if self.maximum else grouped.min()
-        for slot, value in partial.items():
+        for slot, value in zip(partial.index.tolist(), partial.tolist(), strict=True):
             self.state[slot] = self._better(self.state[slot], value)
 
     def merge(self, target: np.ndarray, source: np.ndarray) -> None:
@@ -410,8 +407,6 @@ class SketchAccumulator(ObjectAccumulator):
     K = 200
 
     def update(self, slots: np.ndarray, args: list[pd.Series], sequence: np.ndarray) -> None:
-        from datasketches import kll_doubles_sketch
-
         values, valid = to_state_array(args[0], self.arg_types[0])
         values = values.astype(np.float64, copy=False)
         slots, values = slots[valid], values[valid]

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.events.nulls import is_null
 from workbench.events.types import DataType, TypeKind
 
 #: Types whose values aggregate as numbers (timestamps as int64 nanoseconds).
@@ -81,9 +82,9 @@ def from_state_array(values: np.ndarray, valid: np.ndarray, kind: DataType) -> p
         return pd.Series(pd.arrays.BooleanArray(values.astype(bool), ~valid))
     if kind.is_integer:
         array = pd.arrays.IntegerArray(values.astype(np.int64), ~valid)
-        return pd.Series(array).astype(dtype)
+        return pd.Series(array).astype(dtype)  # type: ignore[arg-type]
     array_f = pd.arrays.FloatingArray(values.astype(np.float64), ~valid)
-    return pd.Series(array_f).astype(dtype)
+    return pd.Series(array_f).astype(dtype)  # type: ignore[arg-type]
 
 
 def series_from_values(values: Sequence[Any], kind: DataType) -> pd.Series:
@@ -91,7 +92,7 @@ def series_from_values(values: Sequence[Any], kind: DataType) -> pd.Series:
     dtype = kind.pandas_dtype()
     if dtype == "object":
         return pd.Series(list(values), dtype=object)
-    cleaned = [None if _is_null(value) else value for value in values]
+    cleaned: list[Any] = [None if is_null(value) else value for value in values]
     if kind.kind in (TypeKind.TIMESTAMP, TypeKind.DATE):
         return (
             pd.Series(pd.to_datetime(cleaned), dtype="datetime64[ns]")
@@ -100,17 +101,11 @@ def series_from_values(values: Sequence[Any], kind: DataType) -> pd.Series:
         )
     if kind.kind is TypeKind.TIMESTAMP_LTZ:
         return (
-            pd.Series(pd.to_datetime(cleaned, utc=True)).astype(dtype)
+            pd.Series(pd.to_datetime(cleaned, utc=True)).astype(dtype)  # type: ignore[arg-type]
             if cleaned
             else pd.Series([], dtype=dtype)
         )
     return pd.Series(cleaned, dtype=dtype)
-
-
-def _is_null(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    return isinstance(value, float) and value != value
 
 
 def group_positions(slots: np.ndarray) -> list[tuple[int, np.ndarray]]:

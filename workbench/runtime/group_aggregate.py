@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.events.batch import Batch
+from workbench.events.nulls import is_null
 from workbench.events.schema import Schema
 from workbench.events.time import MIN_WATERMARK
 from workbench.runtime.aggregate_state import AggregateState, group_keys, key_columns
@@ -146,11 +147,10 @@ class GroupAggregateOperator(Operator):
 
 
 def _same(left: tuple[Any, ...], right: tuple[Any, ...]) -> bool:
+    """Return whether two result rows are equal, NULL matching NULL."""
     for a, b in zip(left, right, strict=True):
-        a_null = a is None or a is pd.NA or a is pd.NaT or (isinstance(a, float) and a != a)
-        b_null = b is None or b is pd.NA or b is pd.NaT or (isinstance(b, float) and b != b)
-        if a_null or b_null:
-            if a_null != b_null:
+        if is_null(a) or is_null(b):
+            if is_null(a) != is_null(b):
                 return False
             continue
         if isinstance(a, (list, dict)) or isinstance(b, (list, dict)):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -89,29 +90,34 @@ class Pipeline:
     def finished(self) -> bool:
         return self.collector.finished or self.error is not None
 
-    def deliver(self, feed: str, frame: pd.DataFrame) -> None:
-        """Push one chunk of a table's rows through every scan of that table."""
-        if self.error is not None:
-            return
-        for entry in self.entries:
-            if entry.feed == feed:
-                self._run(entry, lambda entry=entry: entry.operator.ingest(frame))
+    def deliver(self, feed: str, frame: pd.DataFrame) -> WorkbenchError | None:
+        """Push one chunk of a table's rows through every scan of that table.
 
-    def end(self, feed: str) -> None:
+        Returns the error that stopped the query, if it failed now or before.
+        """
+        if self.error is not None:
+            return self.error
+        for entry in self.entries:
+            if entry.feed == feed and self.error is None:
+                self._run(entry, partial(entry.operator.ingest, frame))
+        return self.error
+
+    def end(self, feed: str) -> WorkbenchError | None:
         """Signal that a table has no more rows: its watermark jumps to the end."""
         if self.error is not None or feed in self.ended_feeds:
-            return
+            return self.error
         self.ended_feeds.add(feed)
         for entry in self.entries:
-            if entry.feed == feed:
+            if entry.feed == feed and self.error is None:
                 self._run(entry, entry.operator.finish)
+        return self.error
 
     def _run(self, entry: Entry, make_batch: Callable[[], Batch]) -> None:
         try:
             entry.stream.emit(make_batch())
         except WorkbenchError as error:
             self.error = error
-            logger.error("query %s failed: %s", self.name, error)
+            logger.error("query %s failed in %s: %s", self.name, entry.operator.name, error)
 
 
 class Compiler:

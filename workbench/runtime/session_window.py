@@ -12,6 +12,7 @@ the aggregation itself is then vectorized over the batch.
 
 from __future__ import annotations
 
+import copy
 import heapq
 from collections.abc import Hashable
 from dataclasses import dataclass, field
@@ -157,9 +158,10 @@ class SessionWindowOperator(Operator):
         if not merged_into:
             return
         for index, number in enumerate(numbers.tolist()):
-            while number in merged_into:
-                number = merged_into[number]
-            numbers[index] = number
+            survivor = number
+            while survivor in merged_into:
+                survivor = merged_into[survivor]
+            numbers[index] = survivor
 
     def _collect(self, batch: Batch, positions: np.ndarray, numbers: np.ndarray) -> None:
         if len(positions) == 0:
@@ -251,8 +253,6 @@ class SessionWindowOperator(Operator):
         return pd.concat(parts, ignore_index=True)
 
     def snapshot(self) -> dict[str, Any]:
-        import copy
-
         return {
             "sessions": copy.deepcopy(self.sessions),
             "next_number": self.next_number,
@@ -262,8 +262,6 @@ class SessionWindowOperator(Operator):
         }
 
     def restore(self, state: dict[str, Any]) -> None:
-        import copy
-
         self.sessions = copy.deepcopy(state["sessions"])
         self.by_number = {s.number: s for sessions in self.sessions.values() for s in sessions}
         self.ends = [(s.end, s.start, s.number) for s in self.by_number.values()]

@@ -8,20 +8,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.events.nulls import is_null
+
 
 def key_value(value: Any) -> Hashable:
     """Return a hashable, comparable form of one key value: every NULL becomes None."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and value != value:
+    if is_null(value):
         return None
     if isinstance(value, list):
         return tuple(key_value(item) for item in value)
     if isinstance(value, dict):
         return tuple(sorted((k, key_value(v)) for k, v in value.items()))
     if isinstance(value, np.generic):
-        return value.item()  # type: ignore[no-any-return]
-    return value  # type: ignore[no-any-return]
+        return value.item()
+    return value
 
 
 def factorize_rows(columns: Sequence[np.ndarray | pd.Series]) -> tuple[np.ndarray, np.ndarray]:

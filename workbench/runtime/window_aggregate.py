@@ -106,7 +106,7 @@ class WindowAggregateOperator(Operator):
             ]
             codes, group_tuples = group_keys(key_data)
             if by_start:
-                group_tuples = [(key[0], key[0] + width, *key[1:]) for key in group_tuples]
+                group_tuples = [(key[0], int(key[0]) + width, *key[1:]) for key in group_tuples]  # type: ignore[call-overload]
             state = self.states[set_index]
             slots, created = state.slots_for(group_tuples)
             for position in np.flatnonzero(created).tolist():
@@ -229,7 +229,7 @@ class WindowAggregateOperator(Operator):
         self.open = {
             tuple(window): [list(slots) for slots in lists]
             for window, lists in state["open"].items()
-        }  # type: ignore[misc]
+        }
         self.ends = [(end, start) for start, end in self.open]
         heapq.heapify(self.ends)
         self.watermark = state["watermark"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import heapq
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -74,10 +74,9 @@ class WindowRankOperator(Operator):
         self.sequence += len(batch)
         start, end = start[counted], end[counted]
         windows = pd.DataFrame({"start": start, "end": end})
-        for (window_start, window_end), positions in windows.groupby(
-            ["start", "end"], sort=False
-        ).indices.items():
-            window = (int(window_start), int(window_end))
+        for window_key, positions in windows.groupby(["start", "end"], sort=False).indices.items():
+            bounds = cast(tuple[int, int], window_key)
+            window = (int(bounds[0]), int(bounds[1]))
             if window not in self.buffers:
                 self.buffers[window] = []
                 heapq.heappush(self.ends, (window[1], window[0]))
@@ -123,7 +122,7 @@ class WindowRankOperator(Operator):
         }
 
     def restore(self, state: dict[str, Any]) -> None:
-        self.buffers = {tuple(k): list(v) for k, v in state["buffers"].items()}  # type: ignore[misc]
+        self.buffers = {tuple(k): list(v) for k, v in state["buffers"].items()}
         self.ends = [(end, start) for start, end in self.buffers]
         heapq.heapify(self.ends)
         self.watermark = state["watermark"]

@@ -25,7 +25,7 @@ import typing as t
 
 from sqlglot import exp, parser, tokens
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.tokens import TokenType
+from sqlglot.tokenizer_core import Token, TokenType
 
 WINDOW_FUNCTIONS = ("TUMBLE", "HOP", "CUMULATE", "SESSION")
 
@@ -205,7 +205,7 @@ class FlinkParser(parser.Parser):
         self._add_meta(tvf, name_token)
         return tvf
 
-    def _add_meta(self, node: exp.Expr, token: tokens.Token) -> None:
+    def _add_meta(self, node: exp.Expr, token: Token) -> None:
         node.meta.update(
             {
                 "line": token.line,
@@ -266,9 +266,9 @@ class FlinkParser(parser.Parser):
     def _parse_session_partition(self) -> list[exp.Expr]:
         """Parse SESSION's partition keys, which end where DESCRIPTOR or a parameter starts."""
         if self._match(TokenType.L_PAREN):
-            keys = self._parse_csv(self._parse_assignment)
+            wrapped = [key for key in self._parse_csv(self._parse_assignment) if key is not None]
             self._match_r_paren()
-            return keys
+            return wrapped
         keys: list[exp.Expr] = []
         while True:
             key = self._parse_assignment()
@@ -291,7 +291,7 @@ class FlinkParser(parser.Parser):
         # The function name precedes the "(" that the caller consumed.
         name_token = self._tokens[self._index - 2] if self._index >= 2 else None
         unit_token = self._curr
-        if unit_token is None:
+        if unit_token.token_type in (TokenType.R_PAREN, TokenType.COMMA):
             self.raise_error(f"Expecting a time unit in {name}")
         self._advance()
         unit = _PLURAL_UNITS.get(unit_token.text.upper(), unit_token.text.upper())
@@ -316,10 +316,12 @@ class FlinkParser(parser.Parser):
             )
         return call
 
-    def _parse_interval_span(self, this: exp.Expr, **kwargs: t.Any) -> t.Any:
+    def _parse_interval_span(
+        self, this: exp.Expr, parse_function_unit: bool = True
+    ) -> exp.Interval:
         if self._curr and self._curr.text.upper() in _PLURAL_UNITS:
             self._curr.text = _PLURAL_UNITS[self._curr.text.upper()]
-        return super()._parse_interval_span(this, **kwargs)
+        return super()._parse_interval_span(this, parse_function_unit=parse_function_unit)
 
     def _parse_match_recognize(self) -> exp.MatchRecognize | None:
         """MATCH_RECOGNIZE with Flink's WITHIN and the standard's SUBSET clause.
@@ -454,7 +456,7 @@ class Flink(Dialect):
     NORMALIZE_FUNCTIONS = "upper"
     # Flink identifiers keep their case; the catalog matches them exactly first,
     # then case-insensitively.
-    NORMALIZATION_STRATEGY = Dialect.NORMALIZATION_STRATEGY.CASE_SENSITIVE  # type: ignore[attr-defined]
+    NORMALIZATION_STRATEGY = Dialect.NORMALIZATION_STRATEGY.CASE_SENSITIVE
     INDEX_OFFSET = 0  # keep the user's 1-based array index untouched in the tree
     STRICT_STRING_CONCAT = True
     NULL_ORDERING = "nulls_are_small"

@@ -17,7 +17,7 @@ from typing import Literal
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
-from sqlglot.tokens import Token, TokenType
+from sqlglot.tokenizer_core import Token, TokenType
 
 from workbench.errors import Position, SqlSyntaxError
 from workbench.sql.dialect import Flink
@@ -176,12 +176,12 @@ def parse_sql(script: str, start: int, end: int) -> exp.Expr:
         raise _syntax_error(script, error) from None
     except TokenError as error:
         raise _token_error(script, start, end, error) from None
-    nodes = [node for node in nodes if node is not None]
-    if len(nodes) != 1:
+    parsed = [node for node in nodes if node is not None]
+    if len(parsed) != 1:
         raise SqlSyntaxError(
             "expected exactly one statement", sql=script, position=_span(script, start, end)
         )
-    node = nodes[0]
+    node = parsed[0]
     if isinstance(node, exp.Command):
         raise SqlSyntaxError(
             f"unsupported statement {node.name!r}",

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from workbench.events.nulls import is_null
+
 MS = 1_000_000
 
 
@@ -163,14 +165,12 @@ def normalize(frame: pd.DataFrame) -> list[tuple[object, ...]]:
 
 
 def _plain(value: object) -> object:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and value != value:
+    if is_null(value):
         return None
     if isinstance(value, pd.Timestamp):
         return value.value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     if hasattr(value, "item"):
-        return _plain(value.item())  # type: ignore[union-attr]
+        return _plain(value.item())
     return value

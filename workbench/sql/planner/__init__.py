@@ -18,7 +18,8 @@ from workbench.sql.expr import Call, ColumnRef, Expr
 from workbench.sql.parser import node_position
 from workbench.sql.plan import Calc, PlanNode, Presentation
 from workbench.sql.planner.context import PlanContext
-from workbench.sql.planner.query import Planned, plan_query
+from workbench.sql.planner.planned import Planned
+from workbench.sql.planner.query import plan_query
 
 
 @dataclass

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from workbench.errors import TypeMismatchError
+from workbench.events.types import DataType
 from workbench.sql.aggregates import (
     ALIASES,
     BUILTIN_AGGREGATES,
@@ -122,7 +123,7 @@ def describe_call(ctx: PlanContext, node: exp.Expr) -> AggregateSource:
 
 def check_type(
     ctx: PlanContext, source: AggregateSource, arg_exprs: list[Expr], constants: list[object]
-) -> object:
+) -> DataType:
     """Return the aggregate's result type, or raise a positioned type error."""
     if source.function in ctx.user_aggregates:
         definition = ctx.user_aggregates[source.function]

@@ -10,6 +10,7 @@ from workbench.sql.catalog import TableDef, ViewDef
 from workbench.sql.expr import Call, ColumnRef, Expr, Literal
 from workbench.sql.plan import WatermarkSpec
 from workbench.sql.planner.context import PlanContext
+from workbench.sql.planner.query import plan_query
 from workbench.sql.planner.scope import Scope
 from workbench.sql.sqltypes import to_data_type
 
@@ -185,8 +186,6 @@ def _delay(column: str, expression: Expr) -> int | None:
 
 
 def view_from_ddl(ctx: PlanContext, node: exp.Create, text: str) -> ViewDef:
-    from workbench.sql.planner.query import plan_query
-
     target = node.this
     columns: tuple[str, ...] = ()
     if isinstance(target, exp.Schema):

@@ -12,7 +12,6 @@ from workbench.events import types as t
 from workbench.events.schema import Column, Schema
 from workbench.events.types import DataType, TimeAttribute
 from workbench.sql.expr import ColumnRef, Expr
-from workbench.sql.parser import node_position
 from workbench.sql.plan import (
     AggCall,
     Calc,
@@ -22,7 +21,12 @@ from workbench.sql.plan import (
     WindowSpec,
     WindowTableFunction,
 )
-from workbench.sql.planner.aggregates import AggregateSource, check_type, describe_call
+from workbench.sql.planner.aggregates import (
+    AggregateSource,
+    aggregate_name,
+    check_type,
+    describe_call,
+)
 from workbench.sql.planner.context import PlanContext, Special
 from workbench.sql.planner.relations import WINDOW_COLUMNS, window_spec
 from workbench.sql.planner.scope import Scope, ScopeColumn
@@ -71,6 +75,25 @@ class _Builder:
         return name
 
 
+@dataclass
+class _GroupBy:
+    """The items of a GROUP BY, sorted by role."""
+
+    keys: list[exp.Expr]
+    sets: list[exp.Expr]
+    legacy: exp.Expr | None
+    window_columns: set[str]
+
+
+@dataclass
+class _Input:
+    """What the aggregation reads: its input plan and the window it assigns, if any."""
+
+    base: PlanNode
+    spec: WindowSpec | None
+    windowed: bool
+
+
 def plan_grouping(
     ctx: PlanContext,
     node: PlanNode,
@@ -78,139 +101,152 @@ def plan_grouping(
     select: exp.Select,
     aggregate_nodes: list[exp.Expr],
 ) -> Grouped:
-    group = select.args.get("group")
-    items: list[exp.Expr] = list(group.expressions) if group is not None else []
-    plain: list[exp.Expr] = []
-    set_items: list[exp.Expr] = []
-    for item in items:
-        (set_items if isinstance(item, (exp.Rollup, exp.Cube, exp.GroupingSets)) else plain).append(
-            item
-        )
-    legacy = [item for item in plain if _legacy_kind(item) is not None]
-    plain = [item for item in plain if _legacy_kind(item) is None]
-    window_items = [item for item in plain if _window_column(scope, item, ctx) is not None]
-    window_names = {_window_column(scope, item, ctx) for item in window_items}
-    key_items = [item for item in plain if item not in window_items]
-
+    group_by = _classify(ctx, scope, select)
+    source = _aggregation_input(ctx, node, scope, group_by)
     builder = _Builder()
-    tvf, pushed_filter = _window_source(node)
-    windowed = bool(legacy) or {"window_start", "window_end"} <= window_names
-    spec: WindowSpec | None = None
-    base = node
-    if legacy:
-        if len(legacy) > 1 or window_items:
-            raise ctx.invalid("GROUP BY may hold one window function", legacy[-1])
-        spec = _legacy_spec(ctx, legacy[0], scope)
-    elif windowed and tvf is not None and not _reads_window_columns(pushed_filter):
-        spec = tvf.window
-        base = (
-            tvf.input
-            if pushed_filter is None
-            else Calc(
-                schema=tvf.input.schema,
-                input=tvf.input,
-                projections=tuple(
-                    (c.name, ColumnRef(name=c.name, type=c.type)) for c in tvf.input.schema.columns
-                ),
-                predicate=pushed_filter,
-            )
-        )
-
     no_aggregates = _reject_aggregates(ctx)
-    keys = [
-        _Key(
-            builder.add(ctx.compile(item, scope, no_aggregates), "k"),
-            ctx.compile(item, scope, no_aggregates),
-            item,
-        )
-        for item in key_items
-    ]
-    for key in keys:
-        if isinstance(key.node, exp.Column):
-            key.column = scope.resolve(key.node, ctx.script)[0]
-    key_sets = _grouping_sets(ctx, set_items, scope, builder, no_aggregates)
-
+    keys = []
+    for item in group_by.keys:
+        expression = ctx.compile(item, scope, no_aggregates)
+        column = scope.resolve(item, ctx.script)[0] if isinstance(item, exp.Column) else None
+        keys.append(_Key(builder.add(expression, "k"), expression, item, column))
+    key_sets = _grouping_sets(ctx, group_by.sets, scope, builder, no_aggregates)
     sources = _unique_sources(ctx, aggregate_nodes)
     calls = _aggregate_calls(ctx, sources, scope, builder, no_aggregates)
 
-    if spec is not None and legacy and spec.kind == "SESSION":
+    spec = source.spec
+    if spec is not None and group_by.legacy is not None and spec.kind == "SESSION":
+        # A legacy SESSION window has a session per group key.
         spec = replace(spec, partition_keys=tuple(key.name for key in keys))
     if spec is not None:
         if spec.kind == "SESSION":
             _check_session_keys(ctx, spec, keys, key_sets, select)
-        builder.add(_time_ref(base, spec.time_column), "t")
-    elif windowed:
+        builder.add(_time_ref(source.base, spec.time_column), "t")
+    elif source.windowed:
         for name in ("window_start", "window_end"):
             column = scope.find(name)[0]
             builder.add(ColumnRef(name=column.internal, type=column.type), "w")
 
-    pre_schema = Schema(
-        tuple(Column(name, expr.type) for name, expr in builder.projections.items())
-    )
-    pre = Calc(schema=pre_schema, input=base, projections=tuple(builder.projections.items()))
-    all_key_names = list(
-        dict.fromkeys(
-            [key.name for key in keys] + [name for names in key_sets or [] for name in names]
-        )
+    pre_schema = Schema(tuple(Column(name, e.type) for name, e in builder.projections.items()))
+    pre = Calc(schema=pre_schema, input=source.base, projections=tuple(builder.projections.items()))
+    key_names = list(
+        dict.fromkeys([key.name for key in keys] + [n for names in key_sets or [] for n in names])
     )
     grouping_sets = None
     if key_sets is not None:
-        base_keys = tuple(key.name for key in keys)
-        grouping_sets = tuple(base_keys + names for names in key_sets)
-    nullable_keys = set()
-    if grouping_sets is not None:
-        nullable_keys = {
-            name for name in all_key_names if any(name not in s for s in grouping_sets)
-        }
-    key_columns = [
-        Column(
-            name,
-            pre_schema.find(name).type.plain().with_nullable(True)
-            if name in nullable_keys
-            else pre_schema.find(name).type.plain(),
-        )  # type: ignore[union-attr]
-        for name in all_key_names
-    ]
+        grouping_sets = tuple(tuple(key.name for key in keys) + names for names in key_sets)
+    key_columns = _key_columns(pre_schema, key_names, grouping_sets)
     agg_columns = [Column(call.output, call.type) for call in calls]
-
     aggregate: PlanNode
-    if windowed:
-        bound = _window_bound_type(pre_schema, spec)
-        window_columns = [
-            Column("window_start", bound),
-            Column("window_end", bound),
-            Column("window_time", bound.with_time_attribute(TimeAttribute.ROWTIME)),
-        ]
-        schema = Schema(tuple(key_columns + window_columns + agg_columns))
-        start_column = scope.find("window_start")[0].internal if spec is None else "window_start"
-        end_column = scope.find("window_end")[0].internal if spec is None else "window_end"
-        end_type = pre_schema.find(end_column).type if spec is None else bound  # type: ignore[union-attr]
-        aggregate = WindowAggregate(
-            schema=schema,
-            input=pre,
-            window=spec,
-            keys=tuple(all_key_names),
-            aggregates=tuple(calls),
+    if source.windowed:
+        aggregate = _window_aggregate(
+            scope,
+            pre,
+            spec=spec,
+            key_columns=key_columns,
+            agg_columns=agg_columns,
+            calls=calls,
             grouping_sets=grouping_sets,
-            window_start_column=start_column,
-            window_end_column=end_column,
-            precision_ns=end_type.precision_ns,
         )
     else:
-        schema = Schema(tuple(key_columns + agg_columns))
         aggregate = GroupAggregate(
-            schema=schema,
+            schema=Schema(tuple(key_columns + agg_columns)),
             input=pre,
-            keys=tuple(all_key_names),
+            keys=tuple(key_names),
             aggregates=tuple(calls),
             grouping_sets=grouping_sets,
         )
-
-    post_scope = _post_scope(keys, key_sets, scope, schema, windowed, tvf)
+    post_scope = _post_scope(keys, key_sets, scope, aggregate.schema, windowed=source.windowed)
     special = _post_special(
-        ctx, sources, calls, keys, builder, scope, post_scope, legacy, key_items
+        ctx, sources, calls, keys, scope=scope, post_scope=post_scope, legacy=group_by.legacy
     )
     return Grouped(aggregate, post_scope, special)
+
+
+def _classify(ctx: PlanContext, scope: Scope, select: exp.Select) -> _GroupBy:
+    group = select.args.get("group")
+    items: list[exp.Expr] = list(group.expressions) if group is not None else []
+    sets: list[exp.Expr] = [
+        item for item in items if isinstance(item, (exp.Rollup, exp.Cube, exp.GroupingSets))
+    ]
+    plain = [item for item in items if item not in sets]
+    legacy = [item for item in plain if _legacy_kind(item) is not None]
+    plain = [item for item in plain if _legacy_kind(item) is None]
+    windows = {item: _window_column(scope, item) for item in plain}
+    window_columns = {name for name in windows.values() if name is not None}
+    if len(legacy) > 1 or (legacy and window_columns):
+        raise ctx.invalid("GROUP BY may hold one window function", legacy[-1])
+    keys = [item for item in plain if windows[item] is None]
+    return _GroupBy(keys, sets, legacy[0] if legacy else None, window_columns)
+
+
+def _aggregation_input(
+    ctx: PlanContext, node: PlanNode, scope: Scope, group_by: _GroupBy
+) -> _Input:
+    """Decide how windows are assigned: by this step (from a TVF or legacy window) or upstream."""
+    if group_by.legacy is not None:
+        return _Input(node, _legacy_spec(ctx, group_by.legacy, scope), windowed=True)
+    windowed = {"window_start", "window_end"} <= group_by.window_columns
+    tvf, pushed_filter = _window_source(node)
+    if not windowed or tvf is None or _reads_window_columns(pushed_filter):
+        # Without a TVF right below, rows already carry window_start and window_end.
+        return _Input(node, None, windowed)
+    base = tvf.input
+    if pushed_filter is not None:
+        # The WHERE reads no window column, so it can run before windows are assigned.
+        projections = tuple(
+            (c.name, ColumnRef(name=c.name, type=c.type)) for c in base.schema.columns
+        )
+        base = Calc(
+            schema=base.schema, input=base, projections=projections, predicate=pushed_filter
+        )
+    return _Input(base, tvf.window, windowed=True)
+
+
+def _key_columns(
+    pre_schema: Schema, key_names: list[str], grouping_sets: tuple[tuple[str, ...], ...] | None
+) -> list[Column]:
+    """Return the key columns of the output; a key missing from some grouping set is nullable."""
+    columns = []
+    for name in key_names:
+        column = pre_schema.find(name)
+        assert column is not None
+        kind = column.type.plain()
+        if grouping_sets is not None and any(name not in keys for keys in grouping_sets):
+            kind = kind.with_nullable(True)
+        columns.append(Column(name, kind))
+    return columns
+
+
+def _window_aggregate(
+    scope: Scope,
+    pre: Calc,
+    *,
+    spec: WindowSpec | None,
+    key_columns: list[Column],
+    agg_columns: list[Column],
+    calls: list[AggCall],
+    grouping_sets: tuple[tuple[str, ...], ...] | None,
+) -> WindowAggregate:
+    bound = _window_bound_type(pre.schema, spec)
+    window_columns = [
+        Column("window_start", bound),
+        Column("window_end", bound),
+        Column("window_time", bound.with_time_attribute(TimeAttribute.ROWTIME)),
+    ]
+    start_column = "window_start" if spec is not None else scope.find("window_start")[0].internal
+    end_column = "window_end" if spec is not None else scope.find("window_end")[0].internal
+    return WindowAggregate(
+        schema=Schema(tuple(key_columns + window_columns + agg_columns)),
+        input=pre,
+        window=spec,
+        keys=tuple(column.name for column in key_columns),
+        aggregates=tuple(calls),
+        grouping_sets=grouping_sets,
+        window_start_column=start_column,
+        window_end_column=end_column,
+        precision_ns=bound.precision_ns,
+    )
 
 
 # Window detection ------------------------------------------------------------------------
@@ -231,7 +267,7 @@ def _reads_window_columns(predicate: Expr | None) -> bool:
     return predicate is not None and bool(predicate.columns() & set(WINDOW_COLUMNS))
 
 
-def _window_column(scope: Scope, item: exp.Expr, ctx: PlanContext) -> str | None:
+def _window_column(scope: Scope, item: exp.Expr) -> str | None:
     if not isinstance(item, exp.Column) or item.name not in WINDOW_COLUMNS:
         return None
     found = scope.find(item.name, item.table or None)
@@ -278,7 +314,7 @@ def _legacy_spec(ctx: PlanContext, item: exp.Expr, scope: Scope) -> WindowSpec:
             args[0],
         )
     params = dict(zip(names, args[1:], strict=True))
-    return window_spec(ctx, kind, params, item, found.internal, found.type)
+    return window_spec(ctx, kind, params, item, time_column=found.internal, time_type=found.type)
 
 
 def _check_session_keys(
@@ -306,8 +342,6 @@ def _check_session_keys(
 
 
 def _reject_aggregates(ctx: PlanContext) -> Special:
-    from workbench.sql.planner.aggregates import aggregate_name
-
     def special(node: exp.Expr) -> Expr | None:
         if aggregate_name(ctx, node) is not None:
             raise ctx.invalid(
@@ -353,6 +387,7 @@ def _grouping_sets(
 
 
 def _unique_sources(ctx: PlanContext, nodes: list[exp.Expr]) -> list[AggregateSource]:
+    """Return each distinct aggregate call once (the same text means the same aggregate)."""
     seen: dict[str, AggregateSource] = {}
     for node in nodes:
         seen.setdefault(node.sql(), describe_call(ctx, node))
@@ -381,7 +416,7 @@ def _aggregate_calls(
                 function=source.function,
                 args=tuple(builder.add(arg, "a") for arg in arg_exprs),
                 output=f"$agg{index}",
-                type=result_type,  # type: ignore[arg-type]
+                type=result_type,
                 distinct=source.distinct,
                 filter=filter_name,
                 constants=tuple(constants),
@@ -398,32 +433,30 @@ def _post_scope(
     key_sets: list[tuple[str, ...]] | None,
     scope: Scope,
     schema: Schema,
+    *,
     windowed: bool,
-    tvf: WindowTableFunction | None,
 ) -> Scope:
+    """Return the columns visible after aggregation: grouped columns and window bounds."""
     columns: list[ScopeColumn] = []
     for key in keys:
         if key.column is not None:
             found = schema.find(key.name)
             assert found is not None
             columns.append(ScopeColumn(key.column.name, key.name, found.type, key.column.qualifier))
+    set_keys = {name for names in key_sets or [] for name in names}
     for column in scope.columns:
-        if any(column.internal == name for names in key_sets or [] for name in names):
+        if column.internal in set_keys and not any(c.internal == column.internal for c in columns):
             found = schema.find(column.internal)
-            if found is not None and not any(c.internal == column.internal for c in columns):
+            if found is not None:
                 columns.append(
                     ScopeColumn(column.name, column.internal, found.type, column.qualifier)
                 )
     if windowed:
-        qualifier = None
-        for column in scope.columns:
-            if column.internal == "window_start":
-                qualifier = column.qualifier
+        qualifier = next((c.qualifier for c in scope.columns if c.internal == "window_start"), None)
         for name in WINDOW_COLUMNS:
             found = schema.find(name)
             assert found is not None
             columns.append(ScopeColumn(name, name, found.type, qualifier))
-    del tvf
     return Scope(columns)
 
 
@@ -432,15 +465,15 @@ def _post_special(
     sources: list[AggregateSource],
     calls: list[AggCall],
     keys: list[_Key],
-    builder: _Builder,
+    *,
     scope: Scope,
     post_scope: Scope,
-    legacy: list[exp.Expr],
-    key_items: list[exp.Expr],
+    legacy: exp.Expr | None,
 ) -> Special:
+    """Return the resolver for the select list and HAVING over the aggregation's output."""
     by_text = {source.node.sql(): call for source, call in zip(sources, calls, strict=True)}
     key_by_text = {key.node.sql(): key for key in keys if key.column is None}
-    legacy_kind = _legacy_kind(legacy[0]) if legacy else None
+    legacy_kind = _legacy_kind(legacy) if legacy is not None else None
 
     def special(node: exp.Expr) -> Expr | None:
         text = node.sql()
@@ -475,10 +508,4 @@ def _post_special(
                 ) from None
         return None
 
-    del builder, key_items
     return special
-
-
-def position_text(ctx: PlanContext, node: exp.Expr) -> str:
-    position = node_position(ctx.script, node)
-    return ctx.script[position.start : position.end] if position else node.sql()

@@ -10,6 +10,7 @@ from workbench.events import types as t
 from workbench.events.schema import Column, Schema
 from workbench.sql.expr import ColumnRef, Expr
 from workbench.sql.plan import (
+    AggCall,
     Calc,
     OverAggregate,
     OverFrame,
@@ -123,7 +124,8 @@ def _plan_rank(
         )
     order: list[SortKey] = []
     helpers: dict[str, Expr] = {}
-    for item in window.args.get("order").expressions if window.args.get("order") else []:
+    order_clause = window.args.get("order")
+    for item in order_clause.expressions if order_clause is not None else []:
         expression = ctx.compile(item.this, scope)
         if isinstance(expression, ColumnRef):
             name = expression.name
@@ -173,7 +175,7 @@ def _plan_rank(
     )
     ctx.pending_ranks[rank_column] = original
     rank_scope = Scope(
-        list(scope.columns) + [ScopeColumn(rank_column, rank_column, t.BIGINT.with_nullable(False))]
+        [*scope.columns, ScopeColumn(rank_column, rank_column, t.BIGINT.with_nullable(False))]
     )
     text = original.sql()
 
@@ -281,7 +283,7 @@ def _rank_bound(
     name, value = rank_name(left), number(right)
     if name is None or value is None:
         return None
-    operator = type(condition)
+    operator: type[exp.Binary] = type(condition)
     if flipped:
         operator = {
             exp.LTE: exp.GTE,
@@ -329,7 +331,8 @@ def _plan_aggregates(
         if not isinstance(expression, ColumnRef):
             raise ctx.unsupported("OVER PARTITION BY takes columns", key)
         partition.append(expression.name)
-    order_items = first.args.get("order").expressions if first.args.get("order") else []
+    order_clause = first.args.get("order")
+    order_items = order_clause.expressions if order_clause is not None else []
     if len(order_items) != 1:
         raise ctx.unsupported(
             "OVER aggregates need ORDER BY on exactly one time attribute",
@@ -353,8 +356,6 @@ def _plan_aggregates(
     }
     calls = []
     outputs: dict[str, tuple[str, object]] = {}
-    from workbench.sql.plan import AggCall
-
     for index, (window, original) in enumerate(zip(resolved, windows, strict=True)):
         if aggregate_name(ctx, window.this) is None:
             raise ctx.unsupported(f"{window.this.sql()} cannot be used with OVER", original)
@@ -377,11 +378,10 @@ def _plan_aggregates(
                 tuple(names),
                 output,
                 result_type,
-                source.distinct,
-                None,
-                tuple(constants),
+                distinct=source.distinct,
+                constants=tuple(constants),
             )
-        )  # type: ignore[arg-type]
+        )
         outputs[original.sql()] = (output, result_type)
     pre_schema = Schema(tuple(Column(n, e.type) for n, e in helpers.items()))
     pre: PlanNode = node

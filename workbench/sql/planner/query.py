@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlglot import exp
 
 from workbench.errors import TypeMismatchError
@@ -13,26 +11,14 @@ from workbench.sql.catalog import ViewDef
 from workbench.sql.expr import Call, ColumnRef, Expr
 from workbench.sql.parser import node_position
 from workbench.sql.plan import Calc, GroupAggregate, PlanNode, Presentation, SortKey, Union
+from workbench.sql.planner import relations
 from workbench.sql.planner.context import PlanContext
+from workbench.sql.planner.planned import Planned
 from workbench.sql.planner.scope import Scope, ScopeColumn
-
-
-@dataclass
-class Planned:
-    """A planned query: its plan, its output columns, and its ORDER BY/LIMIT."""
-
-    node: PlanNode
-    scope: Scope
-    presentation: Presentation | None = None
-
-    @property
-    def names(self) -> list[str]:
-        return [column.name for column in self.scope.columns]
+from workbench.sql.planner.select import plan_select
 
 
 def plan_query(ctx: PlanContext, node: exp.Expr, *, top_level: bool) -> Planned:
-    from workbench.sql.planner.select import plan_select
-
     with_clause = node.args.get("with_") or node.args.get("with")
     if with_clause is not None:
         _register_ctes(ctx, with_clause)
@@ -47,9 +33,7 @@ def plan_query(ctx: PlanContext, node: exp.Expr, *, top_level: bool) -> Planned:
             f"{type(node).__name__.upper()} is not supported in streaming queries", node
         )
     elif isinstance(node, exp.Values):
-        from workbench.sql.planner.relations import plan_relation
-
-        plan, scope = plan_relation(ctx, node)
+        plan, scope = relations.plan_relation(ctx, node)
         planned = Planned(plan, scope)
     else:
         raise ctx.unsupported(f"cannot run {type(node).__name__} as a query", node)

@@ -10,7 +10,7 @@ import workbench.sql.planner.query as query_module
 from workbench.errors import UnknownTableError
 from workbench.events import types as t
 from workbench.events.schema import Column, Schema
-from workbench.events.types import DataType, TimeAttribute, common_type
+from workbench.events.types import DataType, common_type
 from workbench.sql.catalog import TableDef, ViewDef
 from workbench.sql.dialect import WINDOW_PARAMETERS, WindowTVF
 from workbench.sql.expr import Expr
@@ -156,7 +156,9 @@ def plan_window_tvf(ctx: PlanContext, node: WindowTVF) -> tuple[PlanNode, Scope]
             timecol_node,
             hint=_TIME_HINT,
         )
-    spec = window_spec(ctx, kind, node.params, node, found.internal, found.type)
+    spec = window_spec(
+        ctx, kind, node.params, node, time_column=found.internal, time_type=found.type
+    )
     if kind == "SESSION":
         keys = []
         for key_node in node.args.get("partition_by") or []:
@@ -186,7 +188,7 @@ def plan_window_tvf(ctx: PlanContext, node: WindowTVF) -> tuple[PlanNode, Scope]
         for c in source.schema.columns
     ]
     bound = found.type.plain().with_nullable(False)
-    attribute = found.type.time_attribute or TimeAttribute.ROWTIME
+    attribute = found.type.time_attribute
     window_types = {
         "window_start": bound,
         "window_end": bound,
@@ -207,6 +209,7 @@ def window_spec(
     kind: str,
     params: dict[str, exp.Expr],
     node: exp.Expr,
+    *,
     time_column: str,
     time_type: DataType,
 ) -> WindowSpec:
@@ -229,8 +232,8 @@ def window_spec(
                 f"{kind} needs a {name} interval", node, hint=f"{kind} takes {', '.join(allowed)}"
             )
     sizes = {name: ctx.interval_ns(value, f"{kind} {name}") for name, value in params.items()}
-    for name, value in sizes.items():
-        if name != "OFFSET" and value <= 0:
+    for name, size in sizes.items():
+        if name != "OFFSET" and size <= 0:
             raise ctx.invalid(f"{kind} {name} must be positive", params[name])
     if kind == "HOP" and sizes["SIZE"] % sizes["SLIDE"] != 0:
         raise ctx.invalid(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlglot import exp
 
 from workbench.events.schema import Column, Schema
@@ -11,7 +13,7 @@ from workbench.sql.planner.aggregates import aggregate_name, find_aggregates
 from workbench.sql.planner.context import PlanContext, Special, output_name
 from workbench.sql.planner.grouping import plan_grouping
 from workbench.sql.planner.over import apply_rank_filter, over_windows, plan_over
-from workbench.sql.planner.query import Planned
+from workbench.sql.planner.planned import Planned
 from workbench.sql.planner.relations import plan_relation
 from workbench.sql.planner.scope import Scope, ScopeColumn, unique_names
 
@@ -163,6 +165,4 @@ def _plain(expression: Expr) -> Expr:
     """Drop a time-attribute marker from a computed value (only bare columns keep it)."""
     if expression.type.time_attribute is None:
         return expression
-    from dataclasses import replace
-
     return replace(expression, type=expression.type.plain())
