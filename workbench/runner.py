@@ -19,7 +19,14 @@ from workbench.errors import QueryRuntimeError, SinkError, SourceError, Workbenc
 from workbench.runtime.pipeline import Compiler, Pipeline
 from workbench.runtime.results import ResultCollector
 from workbench.sinks import open_sink
-from workbench.sources import DataFrameReader, Feed, Reader, ReplayClock, open_reader
+from workbench.sources import (
+    DataFrameReader,
+    Feed,
+    Reader,
+    ReplayClock,
+    ReplayStatus,
+    open_reader,
+)
 from workbench.sql import plan as p
 from workbench.sql.aggregates import UserAggregateDef
 from workbench.sql.catalog import Catalog, TableDef
@@ -33,7 +40,13 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class Job:
-    """The queries of one replay and the inputs they share."""
+    """The queries of one replay and the inputs they share.
+
+    :meth:`prepare` compiles the queries and opens inputs and sinks; the
+    replay clock (``clock``) then drives them: :meth:`run` to the end, or step
+    by step, paused and resumed through the clock. :meth:`restart` replays
+    from the beginning with fresh operator state.
+    """
 
     catalog: Catalog
     settings: Settings
@@ -44,6 +57,9 @@ class Job:
     failed_feeds: dict[str, WorkbenchError] = field(default_factory=dict)
     sinks: list[Any] = field(default_factory=list)
     clock: ReplayClock | None = None
+    results: list[QueryResult] = field(default_factory=list)
+    live: list[tuple[QueryResult, Pipeline]] = field(default_factory=list)
+    closed: bool = False
 
     def run(
         self,
@@ -53,9 +69,39 @@ class Job:
         speed: float = 1.0,
         progress: bool | None = None,
     ) -> None:
+        """Run ``results`` to the end of their inputs."""
+        self.prepare(results, mode=mode, speed=speed, progress=progress)
+        if self.clock is not None:
+            self.clock.run()
+        self.finish()
+
+    def prepare(
+        self,
+        results: list[QueryResult],
+        *,
+        mode: str = "max",
+        speed: float = 1.0,
+        progress: bool | None = None,
+    ) -> None:
+        self.results = list(results)
+        feeds = self._build()
+        if feeds:
+            self.clock = ReplayClock(
+                feeds,
+                self._deliver,
+                self._end,
+                mode=mode,  # type: ignore[arg-type]
+                speed=speed,
+                batch_rows=self.settings.batch_rows,
+                progress=progress,
+            )
+
+    def _build(self) -> list[Feed]:
         pipelines: list[tuple[QueryResult, Pipeline]] = []
         values: dict[str, p.Values] = {}
-        for result in results:
+        for result in self.results:
+            result.error = None
+            result.status = "planned"
             pipeline = self._compile(result, values)
             if pipeline is not None:
                 pipelines.append((result, pipeline))
@@ -69,43 +115,63 @@ class Job:
             for feed in pipeline.feeds:
                 if feed in self.failed_feeds:
                     self._fail(result, self.failed_feeds[feed])
-        live = [(result, pipeline) for result, pipeline in pipelines if result.error is None]
-        for result, _ in live:
+        self.live = [(result, pipeline) for result, pipeline in pipelines if result.error is None]
+        for result, _ in self.live:
             result.status = "running"
+        return feeds
 
-        def deliver(feed: str, frame: pd.DataFrame) -> None:
-            for result, pipeline in live:
-                if feed in pipeline.feeds and result.error is None:
-                    error = pipeline.deliver(feed, frame)
-                    if error is not None:
-                        self._fail(result, error)
+    def _deliver(self, feed: str, frame: pd.DataFrame) -> None:
+        for result, pipeline in self.live:
+            if feed in pipeline.feeds and result.error is None:
+                error = pipeline.deliver(feed, frame)
+                if error is not None:
+                    self._fail(result, error)
 
-        def end(feed: str) -> None:
-            for result, pipeline in live:
-                if feed in pipeline.feeds and result.error is None:
-                    error = pipeline.end(feed)
-                    if error is not None:
-                        self._fail(result, error)
+    def _end(self, feed: str) -> None:
+        for result, pipeline in self.live:
+            if feed in pipeline.feeds and result.error is None:
+                error = pipeline.end(feed)
+                if error is not None:
+                    self._fail(result, error)
 
-        if feeds:
-            self.clock = ReplayClock(
-                feeds,
-                deliver,
-                end,
-                mode=mode,  # type: ignore[arg-type]
-                speed=speed,
-                batch_rows=self.settings.batch_rows,
-                progress=progress,
-            )
-            self.clock.run()
-        for result, _ in live:
-            if result.error is None:
+    def finish(self) -> None:
+        """Mark the queries finished and close the sinks (once)."""
+        if self.closed:
+            return
+        self.closed = True
+        for result, pipeline in self.live:
+            if result.error is None and (pipeline.finished or not pipeline.feeds):
                 result.status = "finished"
         for sink in self.sinks:
             try:
                 sink.close()
             except WorkbenchError as error:
                 logger.error("closing sink %s failed: %s", getattr(sink, "name", "?"), error)
+
+    def restart(self) -> None:
+        """Start over: fresh operator state, empty results, every input from its start."""
+        for sink in self.sinks:
+            try:
+                sink.close()
+            except WorkbenchError as error:
+                logger.error("closing sink %s failed: %s", getattr(sink, "name", "?"), error)
+        self.sinks.clear()
+        self.readers.clear()
+        self.failed_feeds.clear()
+        self.closed = False
+        clock = self.clock
+        feeds = self._build()
+        if clock is not None:
+            # The clock keeps its mode and speed; its feeds restart from the start.
+            self.clock = ReplayClock(
+                feeds,
+                self._deliver,
+                self._end,
+                mode=clock.mode,
+                speed=clock.speed,
+                batch_rows=self.settings.batch_rows,
+                progress=False,
+            )
 
     # Building ------------------------------------------------------------------------
 
@@ -186,6 +252,79 @@ class Job:
             logger.error("query %s failed: %s", result.name, error)
         if result.pipeline is not None and result.pipeline.error is None:
             result.pipeline.error = error
+
+
+class Replay:
+    """Control over a running replay: step through it, pause, resume, restart, change speed.
+
+    Query results read while a replay is under way show the rows emitted so far.
+    """
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+
+    @property
+    def results(self) -> list[QueryResult]:
+        return list(self.job.results)
+
+    def _clock(self) -> ReplayClock | None:
+        return self.job.clock
+
+    def _settle(self) -> None:
+        clock = self._clock()
+        if clock is None or clock.state == "ended":
+            self.job.finish()
+
+    def step(self, rows: int = 1) -> int:
+        """Deliver the next ``rows`` input rows in event-time order; return how many moved."""
+        clock = self._clock()
+        delivered = clock.step(rows) if clock is not None else 0
+        self._settle()
+        return delivered
+
+    def run(self) -> None:
+        """Deliver until every input has ended (or :meth:`pause` is called from a callback)."""
+        clock = self._clock()
+        if clock is not None:
+            if clock.mode == "step":
+                clock.mode = "max"
+            clock.run()
+        self._settle()
+
+    async def run_async(self) -> None:
+        """Deliver on the running asyncio loop, yielding between batches."""
+        clock = self._clock()
+        if clock is not None:
+            if clock.mode == "step":
+                clock.mode = "max"
+            await clock.run_async()
+        self._settle()
+
+    def pause(self) -> None:
+        clock = self._clock()
+        if clock is not None:
+            clock.pause()
+
+    def resume(self) -> None:
+        clock = self._clock()
+        if clock is not None:
+            clock.resume()
+        self._settle()
+
+    def restart(self) -> None:
+        """Replay from the beginning: results are cleared and operator state starts empty."""
+        self.job.restart()
+
+    def set_speed(self, speed: float) -> None:
+        """Pace the replay at ``speed`` times real time (event time per wall-clock time)."""
+        clock = self._clock()
+        if clock is not None:
+            clock.mode = "realtime"
+            clock.set_speed(speed)
+
+    def status(self) -> ReplayStatus | None:
+        clock = self._clock()
+        return clock.status() if clock is not None else None
 
 
 def _feed_name(node: p.PlanNode) -> str:

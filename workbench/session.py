@@ -24,7 +24,7 @@ from workbench.events.schema import Column, Schema
 from workbench.events.time import parse_duration
 from workbench.events.types import DataType, TimeAttribute
 from workbench.results import QueryResult, StatementResult, TableResult
-from workbench.runner import Job
+from workbench.runner import Job, Replay
 from workbench.settings import Settings
 from workbench.sinks import validate_sink_options
 from workbench.sources import known_connectors, validate_source_options
@@ -394,6 +394,32 @@ class Session:
             plans={result.name: self._plans[result.name] for result in pending},
         )
         job.run(pending, mode=mode, speed=factor, progress=progress)
+
+    def replay(
+        self, results: list[QueryResult] | None = None, *, mode: str = "step", speed: float = 1.0
+    ) -> Replay:
+        """Start a controllable replay of ``results`` (default: every query not run yet).
+
+        ``mode`` is 'step' (rows move on :meth:`Replay.step`), 'max' or
+        'realtime' (paced at ``speed`` times real time). Nothing moves until
+        the returned :class:`Replay` is stepped or run.
+        """
+        if mode not in ("step", "max", "realtime"):
+            raise ValidationError(f"invalid replay mode {mode!r}: use 'step', 'max' or 'realtime'")
+        chosen = (
+            results
+            if results is not None
+            else [q for q in self.queries.values() if q.status == "planned"]
+        )
+        job = Job(
+            catalog=self.catalog,
+            settings=self.settings,
+            base_dir=self.base_dir,
+            user_aggregates=self.user_aggregates,
+            plans={result.name: self._plans[result.name] for result in chosen},
+        )
+        job.prepare(chosen, mode=mode, speed=speed, progress=False)
+        return Replay(job)
 
     # Python registration ------------------------------------------------------------
 

@@ -100,10 +100,13 @@ class Schema:
                 "name": [c.name for c in self.columns],
                 "type": [c.type.plain().with_nullable(True).sql() for c in self.columns],
                 "null": [c.type.nullable for c in self.columns],
-                "time_attribute": [
-                    c.type.time_attribute.value if c.type.time_attribute else None
-                    for c in self.columns
-                ],
+                "time_attribute": pd.Series(
+                    [
+                        c.type.time_attribute.value if c.type.time_attribute else None
+                        for c in self.columns
+                    ],
+                    dtype=object,
+                ),
             }
         )
 

@@ -26,7 +26,7 @@ from workbench.events.schema import Schema
 from workbench.events.time import MAX_WATERMARK, MIN_WATERMARK, to_ns
 from workbench.runtime.aggregate_state import AggregateState, group_keys, key_columns
 from workbench.runtime.operator import Operator
-from workbench.runtime.windows import emission_watermarks, window_bound
+from workbench.runtime.windows import emission_watermarks, processing_time_batch, window_bound
 from workbench.sql.aggregates import UserAggregateDef
 from workbench.sql.plan import WindowAggregate, WindowSpec, WindowTableFunction
 
@@ -78,6 +78,7 @@ class SessionWindowOperator(Operator):
         return self.node.label()
 
     def process(self, batch: Batch, port: int) -> list[Batch]:
+        batch = processing_time_batch(batch, self.spec)
         if len(batch):
             self._place(batch)
         watermark = MAX_WATERMARK if batch.final else batch.watermark

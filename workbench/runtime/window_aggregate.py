@@ -19,7 +19,12 @@ from workbench.events.schema import Schema
 from workbench.events.time import MAX_WATERMARK, MIN_WATERMARK, to_ns
 from workbench.runtime.aggregate_state import AggregateState, group_keys, key_columns
 from workbench.runtime.operator import Operator
-from workbench.runtime.windows import assign, emission_watermarks, window_bound
+from workbench.runtime.windows import (
+    assign,
+    emission_watermarks,
+    processing_time_batch,
+    window_bound,
+)
 from workbench.sql.aggregates import UserAggregateDef
 from workbench.sql.plan import WindowAggregate
 
@@ -63,6 +68,8 @@ class WindowAggregateOperator(Operator):
     # Processing ----------------------------------------------------------------------
 
     def process(self, batch: Batch, port: int) -> list[Batch]:
+        if self.node.window is not None:
+            batch = processing_time_batch(batch, self.node.window)
         if len(batch):
             self._accumulate(batch)
         watermark = MAX_WATERMARK if batch.final else batch.watermark

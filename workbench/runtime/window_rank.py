@@ -13,7 +13,12 @@ from workbench.events.schema import Schema
 from workbench.events.time import MAX_WATERMARK, MIN_WATERMARK, to_ns
 from workbench.runtime.operator import Operator
 from workbench.runtime.slots import factorize_rows
-from workbench.runtime.windows import assign, emission_watermarks, window_bound
+from workbench.runtime.windows import (
+    assign,
+    emission_watermarks,
+    processing_time_batch,
+    window_bound,
+)
 from workbench.sql.plan import SortKey, WindowRank
 
 
@@ -41,6 +46,8 @@ class WindowRankOperator(Operator):
         return self.node.label()
 
     def process(self, batch: Batch, port: int) -> list[Batch]:
+        if self.node.window is not None:
+            batch = processing_time_batch(batch, self.node.window)
         if len(batch):
             self._buffer(batch)
         output = self._fire(MAX_WATERMARK if batch.final else batch.watermark, batch)

@@ -8,7 +8,7 @@ from workbench.events.batch import Batch
 from workbench.events.schema import Schema
 from workbench.events.time import to_ns
 from workbench.runtime.operator import Operator
-from workbench.runtime.windows import assign, window_bound
+from workbench.runtime.windows import assign, processing_time_batch, window_bound
 from workbench.sql.plan import WindowTableFunction
 
 
@@ -31,6 +31,7 @@ class WindowTableOperator(Operator):
         return self.node.label()
 
     def process(self, batch: Batch, port: int) -> list[Batch]:
+        batch = processing_time_batch(batch, self.node.window)
         if len(batch) == 0:
             return [
                 Batch.empty(

@@ -7,9 +7,13 @@ size (or slide, or maximum size) shifted by the offset, counted from the epoch.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 
+from workbench.events.batch import Batch
+from workbench.events.time import MAX_WATERMARK, to_ns
 from workbench.events.types import DataType, TypeKind
 from workbench.sql.plan import WindowSpec
 
@@ -88,3 +92,17 @@ def window_bound(values: np.ndarray, kind: DataType) -> pd.Series:
     if kind.kind is TypeKind.TIMESTAMP_LTZ:
         return series.dt.tz_localize("UTC")
     return series
+
+
+def processing_time_batch(batch: Batch, spec: WindowSpec) -> Batch:
+    """Give a batch the watermarks of processing time when ``spec`` windows a PROCTIME column.
+
+    A row's processing time is when it arrived, so no row is late (each row's
+    watermark is just below its own time), and windows fire by the wall clock.
+    """
+    if not spec.processing_time:
+        return batch
+    times = to_ns(batch.data[spec.time_column]) if len(batch) else np.empty(0, dtype=np.int64)
+    now = time.time_ns()
+    watermark = MAX_WATERMARK if batch.final else max(now, int(times.max()) if len(times) else now)
+    return Batch(batch.data, times - 1, watermark, batch.ingest_ns, batch.final, batch.row_kinds)

@@ -36,6 +36,8 @@ class WindowSpec:
     gap_ns: int = 0
     partition_keys: tuple[str, ...] = ()
     precision_ns: int = 1_000_000
+    #: Windows over a PROCTIME column fire by the wall clock; no row is late.
+    processing_time: bool = False
 
     def describe(self) -> str:
         if self.kind == "TUMBLE":
@@ -61,6 +63,8 @@ class WindowSpec:
             )
         if self.offset_ns:
             text += f", offset=[{format_duration(self.offset_ns)}]"
+        if self.processing_time:
+            text += ", processing_time=[true]"
         return text + ")"
 
 

@@ -10,7 +10,7 @@ import workbench.sql.planner.query as query_module
 from workbench.errors import UnknownTableError
 from workbench.events import types as t
 from workbench.events.schema import Column, Schema
-from workbench.events.types import DataType, common_type
+from workbench.events.types import DataType, TimeAttribute, common_type
 from workbench.sql.catalog import TableDef, ViewDef
 from workbench.sql.dialect import WINDOW_PARAMETERS, WindowTVF
 from workbench.sql.expr import Expr
@@ -248,6 +248,7 @@ def window_spec(
             hint="for example STEP 2 minutes, SIZE 10 minutes",
         )
     return WindowSpec(
+        processing_time=time_type.time_attribute is TimeAttribute.PROCTIME,
         kind=kind,  # type: ignore[arg-type]
         time_column=time_column,
         size_ns=sizes.get("SIZE", 0),
