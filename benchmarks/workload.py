@@ -92,9 +92,7 @@ def out_of_order_share(frame: pd.DataFrame) -> float:
     return float(np.mean(event_ns[1:] < newest_before))
 
 
-PARQUET_SCHEMA = pa.schema(
-    [("ts", pa.timestamp("ms")), ("k", pa.int64()), ("v", pa.float64())]
-)
+PARQUET_SCHEMA = pa.schema([("ts", pa.timestamp("ms")), ("k", pa.int64()), ("v", pa.float64())])
 
 
 def parquet_path(data_dir: Path, events: int) -> Path:

@@ -37,6 +37,8 @@ class QueryError(WorkbenchError):
     """
 
     kind = "query error"
+    #: Whether the headline names the kind ("syntax error: ...") before the message.
+    show_kind = False
 
     def __init__(
         self,
@@ -71,7 +73,8 @@ class QueryError(WorkbenchError):
         where = ""
         if self.position is not None:
             where = f"line {self.position.line}, column {self.position.column}: "
-        return f"{where}{self.kind}: {self.message}"
+        kind = f"{self.kind}: " if self.show_kind else ""
+        return f"{where}{kind}{self.message}"
 
     def snippet_lines(self) -> list[str]:
         """Return the source line of the error with a caret mark under the span."""
@@ -119,6 +122,7 @@ class SqlSyntaxError(QueryError):
     """The text is not valid SQL in the workbench dialect."""
 
     kind = "syntax error"
+    show_kind = True
 
 
 class ValidationError(QueryError):
@@ -143,6 +147,7 @@ class UnsupportedError(QueryError):
     """A valid SQL construct that the workbench does not run (yet, or ever)."""
 
     kind = "unsupported"
+    show_kind = True
 
 
 class SourceError(WorkbenchError):

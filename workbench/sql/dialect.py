@@ -101,7 +101,9 @@ class MatchSubset(exp.Expression):
 class FlinkTokenizer(tokens.Tokenizer):
     QUOTES: t.ClassVar = ["'"]
     IDENTIFIERS: t.ClassVar = ["`", '"']
-    STRING_ESCAPES: t.ClassVar = ["'", "\\"]
+    # As in Flink, a quote inside a string is written twice ('it''s') and a
+    # backslash is an ordinary character, so regular expressions read as written.
+    STRING_ESCAPES: t.ClassVar = ["'"]
     KEYWORDS: t.ClassVar = {
         **tokens.Tokenizer.KEYWORDS,
         "MATCH_RECOGNIZE": TokenType.MATCH_RECOGNIZE,

@@ -389,8 +389,6 @@ def _unterminated_quote(text: str) -> int | None:
                 index = len(text) if newline < 0 else newline
             elif char == "'":
                 open_at = index
-        elif char == "\\":
-            index += 1
         elif char == "'":
             if text.startswith("''", index):
                 index += 1

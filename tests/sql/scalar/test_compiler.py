@@ -57,7 +57,7 @@ def test_timestamp_minus_timestamp_suggests_timestampdiff() -> None:
 
 def test_error_renders_line_and_caret() -> None:
     text = _error("UPPER(i)").render()
-    assert text.splitlines()[0].startswith("line 1, column 14: type mismatch")
+    assert text.splitlines()[0].startswith("line 1, column 14: UPPER expects a string")
     assert text.splitlines()[2].strip() == "^"
 
 

@@ -74,8 +74,15 @@ def resolve_named(ctx: PlanContext, window: exp.Window, select: exp.Select) -> e
 
 
 def plan_over(
-    ctx: PlanContext, node: PlanNode, scope: Scope, select: exp.Select, windows: list[exp.Window]
+    ctx: PlanContext,
+    node: PlanNode,
+    scope: Scope,
+    select: exp.Select,
+    windows: list[exp.Window],
+    *,
+    special: Special | None = None,
 ) -> OverPlan:
+    """Plan the OVER windows of a SELECT; ``special`` resolves aggregates of an enclosing GROUP BY."""
     ranking = [w for w in windows if type(w.this) in RANK_FUNCTIONS]
     aggregating = [w for w in windows if type(w.this) not in RANK_FUNCTIONS]
     if ranking and aggregating:
@@ -83,15 +90,22 @@ def plan_over(
     if ranking:
         if len(ranking) > 1:
             raise ctx.unsupported("one ranking function per SELECT", ranking[1])
-        return _plan_rank(ctx, node, scope, resolve_named(ctx, ranking[0], select), ranking[0])
-    return _plan_aggregates(ctx, node, scope, select, aggregating)
+        window = resolve_named(ctx, ranking[0], select)
+        return _plan_rank(ctx, node, scope, window, ranking[0], special=special)
+    return _plan_aggregates(ctx, node, scope, select, aggregating, special=special)
 
 
 # Window Top-N ------------------------------------------------------------------------------
 
 
 def _plan_rank(
-    ctx: PlanContext, node: PlanNode, scope: Scope, window: exp.Window, original: exp.Window
+    ctx: PlanContext,
+    node: PlanNode,
+    scope: Scope,
+    window: exp.Window,
+    original: exp.Window,
+    *,
+    special: Special | None,
 ) -> OverPlan:
     function = RANK_FUNCTIONS[type(window.this)]
     partition_nodes = window.args.get("partition_by") or []
@@ -126,7 +140,7 @@ def _plan_rank(
     helpers: dict[str, Expr] = {}
     order_clause = window.args.get("order")
     for item in order_clause.expressions if order_clause is not None else []:
-        expression = ctx.compile(item.this, scope)
+        expression = ctx.compile(item.this, scope, special)
         if isinstance(expression, ColumnRef):
             name = expression.name
         else:
@@ -179,12 +193,12 @@ def _plan_rank(
     )
     text = original.sql()
 
-    def special(found: exp.Expr) -> Expr | None:
+    def resolve(found: exp.Expr) -> Expr | None:
         if isinstance(found, exp.Window) and found.sql() == text:
             return ColumnRef(name=rank_column, type=t.BIGINT.with_nullable(False))
         return None
 
-    return OverPlan(rank, rank_scope, special)
+    return OverPlan(rank, rank_scope, resolve)
 
 
 def _direct_tvf(node: PlanNode) -> tuple[WindowTableFunction | None, Expr | None]:
@@ -315,7 +329,13 @@ def _set_bounds(node: PlanNode, rank_column: str, low: int, high: int | None) ->
 
 
 def _plan_aggregates(
-    ctx: PlanContext, node: PlanNode, scope: Scope, select: exp.Select, windows: list[exp.Window]
+    ctx: PlanContext,
+    node: PlanNode,
+    scope: Scope,
+    select: exp.Select,
+    windows: list[exp.Window],
+    *,
+    special: Special | None,
 ) -> OverPlan:
     resolved = [resolve_named(ctx, w, select) for w in windows]
     first = resolved[0]
@@ -327,7 +347,7 @@ def _plan_aggregates(
             )
     partition = []
     for key in first.args.get("partition_by") or []:
-        expression = ctx.compile(key, scope)
+        expression = ctx.compile(key, scope, special)
         if not isinstance(expression, ColumnRef):
             raise ctx.unsupported("OVER PARTITION BY takes columns", key)
         partition.append(expression.name)
@@ -339,7 +359,7 @@ def _plan_aggregates(
             first,
             hint="OVER (PARTITION BY k ORDER BY ts ...)",
         )
-    time_expr = ctx.compile(order_items[0].this, scope)
+    time_expr = ctx.compile(order_items[0].this, scope, special)
     if (
         not isinstance(time_expr, ColumnRef)
         or time_expr.type.time_attribute is None
@@ -360,7 +380,7 @@ def _plan_aggregates(
         if aggregate_name(ctx, window.this) is None:
             raise ctx.unsupported(f"{window.this.sql()} cannot be used with OVER", original)
         source = describe_call(ctx, window.this)
-        args = [ctx.compile(arg, scope) for arg in source.args]
+        args = [ctx.compile(arg, scope, special) for arg in source.args]
         constants = [ctx.constant(value) for value in source.constants]
         result_type = check_type(ctx, source, args, constants)
         names = []
@@ -397,14 +417,14 @@ def _plan_aggregates(
         aggregates=tuple(calls),
     )
 
-    def special(found: exp.Expr) -> Expr | None:
+    def resolve(found: exp.Expr) -> Expr | None:
         if isinstance(found, exp.Window):
             entry = outputs.get(found.sql())
             if entry is not None:
                 return ColumnRef(name=entry[0], type=entry[1])  # type: ignore[arg-type]
         return None
 
-    return OverPlan(over, scope, special)
+    return OverPlan(over, scope, resolve)
 
 
 def _signature(window: exp.Window) -> str:

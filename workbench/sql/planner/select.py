@@ -43,10 +43,12 @@ def plan_select(ctx: PlanContext, select: exp.Select) -> Planned:
     windows = over_windows(select)
     special: Special = _no_aggregates(ctx, "this SELECT")
     if select.args.get("group") is not None or aggregate_nodes or having is not None:
-        if windows:
-            raise ctx.unsupported(
-                "OVER windows cannot be combined with GROUP BY in one SELECT", windows[0]
-            )
+        # A ranking may order by aggregates of this SELECT: RANK() OVER (... ORDER BY SUM(x)).
+        for window in windows:
+            parts = [*(window.args.get("partition_by") or [])]
+            order = window.args.get("order")
+            parts.extend(item.this for item in (order.expressions if order is not None else []))
+            aggregate_nodes.extend(find_aggregates(ctx, parts))
         grouped = plan_grouping(ctx, node, scope, select, aggregate_nodes)
         node, scope, special = grouped.node, grouped.scope, grouped.special
         if having is not None:
@@ -58,6 +60,10 @@ def plan_select(ctx: PlanContext, select: exp.Select) -> Planned:
                 projections=_identity(node.schema),
                 predicate=predicate,
             )
+        if windows:
+            # OVER windows apply to the aggregated rows.
+            over = plan_over(ctx, node, scope, select, windows, special=special)
+            node, scope, special = over.node, over.scope, _first_of(over.special, special)
     elif windows:
         over = plan_over(ctx, node, scope, select, windows)
         node, scope, special = over.node, over.scope, over.special
@@ -99,6 +105,16 @@ def _no_aggregates(ctx: PlanContext, clause: str) -> Special:
         if isinstance(node, exp.Window):
             raise ctx.invalid(f"OVER windows are not allowed in {clause}", node)
         return None
+
+    return special
+
+
+def _first_of(first: Special, second: Special) -> Special:
+    """Return a resolver that asks ``first``, then ``second``."""
+
+    def special(node: exp.Expr) -> Expr | None:
+        found = first(node)
+        return found if found is not None else second(node)
 
     return special
 

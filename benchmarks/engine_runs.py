@@ -1,0 +1,139 @@
+"""Run the benchmark query on the workbench engine, and profile one run."""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from workload import Workload
+
+from workbench import Session
+from workbench.results import QueryResult
+from workbench.settings import SETTINGS
+
+BATCH_ROWS_KEY = "workbench.replay.batch-rows"
+DEFAULT_BATCH_ROWS = int(SETTINGS[BATCH_ROWS_KEY].default)
+
+QUERY = """
+SELECT window_start, window_end, k,
+       COUNT(*) AS c, SUM(v) AS s, AVG(v) AS a, MAX(v) AS m
+FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '1' MINUTE))
+GROUP BY window_start, window_end, k
+"""
+
+
+@dataclass
+class EngineRun:
+    output: pd.DataFrame
+    metrics: pd.DataFrame
+
+
+def run_engine(frame: pd.DataFrame, workload: Workload, batch_rows: int) -> EngineRun:
+    """Register ``frame``, run the query to the end of the input and collect every result row."""
+    session = Session(
+        settings={BATCH_ROWS_KEY: str(batch_rows), "workbench.replay.progress": "false"}
+    )
+    session.from_pandas(
+        "events",
+        frame,
+        rowtime="ts",
+        watermark_delay=pd.Timedelta(milliseconds=workload.watermark_delay_ms),
+    )
+    result = session.sql(QUERY)
+    assert isinstance(result, QueryResult)
+    output = result.to_pandas()
+    return EngineRun(output, result.metrics())
+
+
+def check_counters(metrics: pd.DataFrame, events: int, label: str) -> None:
+    """Raise AssertionError unless the source read every event and no operator saw a late row."""
+    source = metrics[metrics["operator"].str.startswith("source:")]
+    read = int(source["rows_out"].sum())
+    if read != events:
+        message = f"{label}: the source read {read} rows of {events}"
+        raise AssertionError(message)
+    late = int(metrics["late"].sum())
+    if late:
+        message = f"{label}: {late} late rows; the workload must have none"
+        raise AssertionError(message)
+
+
+def output_latency(metrics: pd.DataFrame) -> dict[str, Any]:
+    """Return the batch count and the latency percentiles (ms) of the query's last operator."""
+    operators = metrics[~metrics["operator"].str.startswith("source:")]
+    last = operators.iloc[-1]
+    source = metrics[metrics["operator"].str.startswith("source:")]
+    return {
+        "operator": str(last["operator"]),
+        "batches": int(source["batches"].sum()),
+        "p50_ms": _float_or_none(last["latency_p50_ms"]),
+        "p95_ms": _float_or_none(last["latency_p95_ms"]),
+        "p99_ms": _float_or_none(last["latency_p99_ms"]),
+    }
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if pd.isna(value) else float(value)
+
+
+# Profile -------------------------------------------------------------------------------
+
+
+def profile_engine(
+    frame: pd.DataFrame, workload: Workload, batch_rows: int, top: int = 15
+) -> dict[str, Any]:
+    """Profile one engine run with cProfile; return the top functions by self and cumulative time.
+
+    Shares are of the total profiled time. cProfile adds a cost to every
+    Python call, so it inflates pure-Python steps against vectorized ones.
+    """
+    profiler = cProfile.Profile()
+    profiler.enable()
+    run_engine(frame, workload, batch_rows)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    total = float(stats.total_tt)  # type: ignore[attr-defined]
+    entries = [
+        (_function_label(function), float(self_time), float(cumulative))
+        for function, (_, _, self_time, cumulative, _) in stats.stats.items()  # type: ignore[attr-defined]
+    ]
+    by_self = sorted(entries, key=lambda entry: entry[1], reverse=True)[:top]
+    engine_entries = [entry for entry in entries if entry[0].startswith("workbench/")]
+    by_cumulative = sorted(engine_entries, key=lambda entry: entry[2], reverse=True)[:top]
+    return {
+        "batch_rows": batch_rows,
+        "total_seconds": total,
+        "by_self_time": [_profile_row(entry, total) for entry in by_self],
+        "engine_by_cumulative_time": [_profile_row(entry, total) for entry in by_cumulative],
+    }
+
+
+def _profile_row(entry: tuple[str, float, float], total: float) -> dict[str, Any]:
+    label, self_time, cumulative = entry
+    return {
+        "function": label,
+        "self_seconds": self_time,
+        "self_share": self_time / total,
+        "cumulative_seconds": cumulative,
+        "cumulative_share": cumulative / total,
+    }
+
+
+def _function_label(function: tuple[str, int, str]) -> str:
+    """Return ``package/module.py:line(name)``, with the path from the package root."""
+    filename, line, name = function
+    if filename == "~":
+        return name
+    parts = Path(filename).parts
+    for root in ("workbench", "pandas", "numpy", "streamz", "pyarrow", "tornado"):
+        if root in parts:
+            index = len(parts) - 1 - parts[::-1].index(root)
+            filename = "/".join(parts[index:])
+            break
+    else:
+        filename = Path(filename).name
+    return f"{filename}:{line}({name})"

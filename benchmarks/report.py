@@ -1,0 +1,52 @@
+"""Format benchmark results as plain-text tables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """Return an aligned table: the first column left-aligned, the others right-aligned."""
+    cells = [[_cell(value) for value in row] for row in rows]
+    widths = [len(header) for header in headers]
+    for row in cells:
+        for index, cell in enumerate(row):
+            widths[index] = max(widths[index], len(cell))
+    lines = [_line(headers, widths), "  ".join("-" * width for width in widths)]
+    lines.extend(_line(row, widths) for row in cells)
+    return "\n".join(lines)
+
+
+def _line(cells: Sequence[str], widths: list[int]) -> str:
+    parts = [cells[0].ljust(widths[0])]
+    parts.extend(cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True))
+    return "  ".join(parts).rstrip()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.3g}" if abs(value) < 100 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def rate(value: float) -> str:
+    """Return a rate in rows per second, such as ``4.1 M`` or ``98.2 k``."""
+    if value >= 1e6:
+        return f"{value / 1e6:.2f} M"
+    if value >= 1e3:
+        return f"{value / 1e3:.1f} k"
+    return f"{value:.0f}"
+
+
+def ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.2f}×"
+
+
+def megabytes(kib: float) -> str:
+    """Return kibibytes as megabytes (10**6 bytes)."""
+    return f"{kib * 1024 / 1e6:,.1f}"

@@ -1,0 +1,548 @@
+"""Benchmark the engine on a TUMBLE(1 minute) query against pandas, per-event streamz and DuckDB.
+
+Run it with ``make bench`` (``.venv/bin/python benchmarks/run.py``). It
+prints tables and writes ``benchmarks/results.json``. The Parquet files for
+the memory measurement are generated into ``benchmarks/data/`` on the first
+run. ``--quick`` runs the same steps on about a tenth of the events to check
+the script, and writes no results file unless ``--output`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from baselines import (
+    duckdb_window_aggregate,
+    event_tuples,
+    pandas_window_aggregate,
+    streamz_window_aggregate,
+)
+from engine_runs import (
+    DEFAULT_BATCH_ROWS,
+    EngineRun,
+    check_counters,
+    output_latency,
+    profile_engine,
+    run_engine,
+)
+from machine import describe_machine
+from report import format_table, megabytes, rate, ratio
+from verify import check_same_result
+from workload import Workload, ensure_parquet, make_frame, out_of_order_share
+
+HERE = Path(__file__).resolve().parent
+DATA_DIR = HERE / "data"
+RESULTS_PATH = HERE / "results.json"
+
+#: Targets: the engine's rate at the default batch size over a baseline's rate
+#: (medians of the runs), and the growth of peak memory from the small to the
+#: large Parquet replay.
+TARGET_OVER_PANDAS = 0.5
+TARGET_OVER_STREAMZ = 100.0
+TARGET_MEMORY_GROWTH_MB = 100.0
+
+
+@dataclass(frozen=True)
+class Config:
+    workload: Workload
+    engine_batch_rows: tuple[int, ...]
+    streamz_events: int
+    latency_events: int
+    latency_batch_rows: tuple[int, ...]
+    memory_events: tuple[int, int]
+    repeats: int = 3
+
+    @classmethod
+    def full(cls) -> Config:
+        return cls(
+            workload=Workload(),
+            engine_batch_rows=tuple(sorted({16_384, DEFAULT_BATCH_ROWS, 262_144})),
+            streamz_events=200_000,
+            latency_events=20_000,
+            latency_batch_rows=(1, 64, 1_024),
+            memory_events=(1_000_000, 10_000_000),
+        )
+
+    @classmethod
+    def quick(cls) -> Config:
+        return cls(
+            workload=Workload(events=200_000, span_ms=360_000),
+            engine_batch_rows=tuple(sorted({16_384, DEFAULT_BATCH_ROWS})),
+            streamz_events=20_000,
+            latency_events=2_000,
+            latency_batch_rows=(1, 64, 1_024),
+            memory_events=(100_000, 1_000_000),
+        )
+
+
+@dataclass
+class Measurement:
+    """Wall-clock seconds of repeated runs of one step over ``events`` events."""
+
+    name: str
+    events: int
+    seconds: list[float] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def best(self) -> float:
+        return min(self.seconds)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def best_rate(self) -> float:
+        return self.events / self.best
+
+    @property
+    def median_rate(self) -> float:
+        return self.events / self.median
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "events": self.events,
+            "seconds": self.seconds,
+            "best_seconds": self.best,
+            "median_seconds": self.median,
+            "best_rows_per_second": self.best_rate,
+            "median_rows_per_second": self.median_rate,
+            **self.details,
+        }
+
+
+def measure(
+    name: str,
+    events: int,
+    repeats: int,
+    step: Callable[[], Any],
+    check: Callable[[Any], None],
+) -> tuple[Measurement, Any]:
+    """Time ``step`` ``repeats`` times, checking every output; return the timings and last output."""
+    measurement = Measurement(name, events)
+    output = None
+    for _ in range(repeats):
+        gc.collect()
+        started = time.perf_counter()
+        output = step()
+        measurement.seconds.append(time.perf_counter() - started)
+        check(output)
+    return measurement, output
+
+
+# Throughput ----------------------------------------------------------------------------
+
+
+def engine_name(batch_rows: int) -> str:
+    suffix = " (default)" if batch_rows == DEFAULT_BATCH_ROWS else ""
+    return f"engine, {batch_rows:,} rows/batch{suffix}"
+
+
+def measure_throughput(frame: pd.DataFrame, config: Config) -> dict[str, Measurement]:
+    """Measure pandas, the engine at each batch size, DuckDB and per-event streamz."""
+    workload = config.workload
+    events = len(frame)
+    measurements: dict[str, Measurement] = {}
+
+    pandas_run, reference = measure(
+        "pandas batch (groupby)",
+        events,
+        config.repeats,
+        lambda: pandas_window_aggregate(frame),
+        lambda output: None,
+    )
+    measurements["pandas"] = pandas_run
+    print(f"  {pandas_run.name}: {rate(pandas_run.median_rate)} rows/s", flush=True)
+
+    for batch_rows in config.engine_batch_rows:
+        name = engine_name(batch_rows)
+
+        def check_engine(run: EngineRun, name: str = name) -> None:
+            check_same_result(reference, run.output, name)
+            check_counters(run.metrics, events, name)
+
+        engine_run, _ = measure(
+            name,
+            events,
+            config.repeats,
+            lambda batch_rows=batch_rows: run_engine(frame, workload, batch_rows),
+            check_engine,
+        )
+        engine_run.details["batch_rows"] = batch_rows
+        measurements[f"engine-{batch_rows}"] = engine_run
+        print(f"  {name}: {rate(engine_run.median_rate)} rows/s", flush=True)
+
+    for threads, key, name in (
+        (None, "duckdb", f"DuckDB SQL ({os.cpu_count()} threads)"),
+        (1, "duckdb-1", "DuckDB SQL (1 thread)"),
+    ):
+        duckdb_run, _ = measure(
+            name,
+            events,
+            config.repeats,
+            lambda threads=threads: duckdb_window_aggregate(frame, threads),
+            lambda output, name=name: check_same_result(reference, output, name),
+        )
+        measurements[key] = duckdb_run
+        print(f"  {name}: {rate(duckdb_run.median_rate)} rows/s", flush=True)
+
+    subset = frame.iloc[: config.streamz_events].reset_index(drop=True)
+    subset_reference = pandas_window_aggregate(subset)
+    tuples = event_tuples(subset)
+    delay_ns = workload.watermark_delay_ms * 1_000_000
+    streamz_run, _ = measure(
+        "per-event streamz (map, flatten, sink)",
+        len(subset),
+        config.repeats,
+        lambda: streamz_window_aggregate(tuples, delay_ns),
+        lambda output: check_same_result(subset_reference, output, "per-event streamz"),
+    )
+    measurements["streamz"] = streamz_run
+    print(f"  {streamz_run.name}: {rate(streamz_run.median_rate)} rows/s", flush=True)
+    return measurements
+
+
+# Per-batch latency ---------------------------------------------------------------------
+
+
+def measure_batch_latency(frame: pd.DataFrame, config: Config) -> list[Measurement]:
+    """Run the engine on the first ``latency_events`` events at small batch sizes."""
+    subset = frame.iloc[: config.latency_events].reset_index(drop=True)
+    reference = pandas_window_aggregate(subset)
+    results = []
+    for batch_rows in config.latency_batch_rows:
+        latencies: list[dict[str, Any]] = []
+
+        def check(
+            run: EngineRun, batch_rows: int = batch_rows, latencies: list[Any] = latencies
+        ) -> None:
+            label = f"engine, {batch_rows} rows/batch"
+            check_same_result(reference, run.output, label)
+            check_counters(run.metrics, len(subset), label)
+            latencies.append(output_latency(run.metrics))
+
+        measurement, _ = measure(
+            f"{batch_rows:,} rows/batch",
+            len(subset),
+            config.repeats,
+            lambda batch_rows=batch_rows: run_engine(subset, config.workload, batch_rows),
+            check,
+        )
+        batches = latencies[0]["batches"]
+        measurement.details = {
+            "batch_rows": batch_rows,
+            "batches": batches,
+            "operator": latencies[0]["operator"],
+            "median_us_per_batch": measurement.median / batches * 1e6,
+            "latency_runs": latencies,
+            **{
+                f"median_{percentile}": _median_or_none(run[percentile] for run in latencies)
+                for percentile in ("p50_ms", "p95_ms", "p99_ms")
+            },
+        }
+        results.append(measurement)
+        print(
+            f"  {measurement.name}: {measurement.details['median_us_per_batch']:.0f} µs per batch",
+            flush=True,
+        )
+    return results
+
+
+def _median_or_none(values: Any) -> float | None:
+    present = [value for value in values if value is not None]
+    return statistics.median(present) if present else None
+
+
+# Memory --------------------------------------------------------------------------------
+
+
+def measure_memory(config: Config) -> dict[str, Any]:
+    """Replay each Parquet file in fresh processes; return peak memory over the baseline."""
+    runs: dict[int, list[dict[str, Any]]] = {}
+    for events in config.memory_events:
+        started = time.perf_counter()
+        path = ensure_parquet(config.workload, DATA_DIR, events)
+        print(f"  {path.name} ready in {time.perf_counter() - started:.1f} s", flush=True)
+        runs[events] = []
+        for _ in range(config.repeats):
+            probe = probe_memory(path, config.workload.watermark_delay_ms)
+            if probe["rows_read"] != events or probe["late"]:
+                message = f"memory probe on {path.name}: {probe}"
+                raise AssertionError(message)
+            probe["growth_kib"] = probe["peak_kib"] - probe["baseline_kib"]
+            runs[events].append(probe)
+        growths = [probe["growth_kib"] for probe in runs[events]]
+        print(
+            f"  {events:,} events: peak over baseline {megabytes(statistics.median(growths))} MB",
+            flush=True,
+        )
+    small, large = config.memory_events
+    median_growth = {
+        events: statistics.median(probe["growth_kib"] for probe in runs[events]) for events in runs
+    }
+    best_growth = {events: min(probe["growth_kib"] for probe in runs[events]) for events in runs}
+    return {
+        "runs": {str(events): probes for events, probes in runs.items()},
+        "small_events": small,
+        "large_events": large,
+        "median_growth_kib": {str(events): value for events, value in median_growth.items()},
+        "best_growth_kib": {str(events): value for events, value in best_growth.items()},
+        "median_growth_small_to_large_mb": (median_growth[large] - median_growth[small])
+        * 1024
+        / 1e6,
+        "best_growth_small_to_large_mb": (best_growth[large] - best_growth[small]) * 1024 / 1e6,
+    }
+
+
+def probe_memory(path: Path, delay_ms: int) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        str(HERE / "memory_probe.py"),
+        str(path),
+        "--delay-ms",
+        str(delay_ms),
+    ]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        message = (
+            f"memory probe failed with exit code {completed.returncode}: {shlex.join(command)}\n"
+            f"{completed.stderr}"
+        )
+        raise RuntimeError(message)
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+# Targets and output --------------------------------------------------------------------
+
+
+def evaluate_targets(
+    throughput: dict[str, Measurement], memory: dict[str, Any]
+) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    engine = throughput[f"engine-{DEFAULT_BATCH_ROWS}"].median_rate
+    ratios = {
+        "engine_over_pandas": engine / throughput["pandas"].median_rate,
+        "engine_over_streamz": engine / throughput["streamz"].median_rate,
+        "engine_over_duckdb": engine / throughput["duckdb"].median_rate,
+        "engine_over_duckdb_1_thread": engine / throughput["duckdb-1"].median_rate,
+    }
+    growth = memory["median_growth_small_to_large_mb"]
+    targets = [
+        {
+            "target": f"engine ≥ {TARGET_OVER_PANDAS}× pandas batch",
+            "measured": ratios["engine_over_pandas"],
+            "unit": "×",
+            "met": ratios["engine_over_pandas"] >= TARGET_OVER_PANDAS,
+        },
+        {
+            "target": f"engine ≥ {TARGET_OVER_STREAMZ:.0f}× per-event streamz",
+            "measured": ratios["engine_over_streamz"],
+            "unit": "×",
+            "met": ratios["engine_over_streamz"] >= TARGET_OVER_STREAMZ,
+        },
+        {
+            "target": (
+                f"peak memory growth {memory['small_events']:,} → {memory['large_events']:,} "
+                f"events < {TARGET_MEMORY_GROWTH_MB:.0f} MB"
+            ),
+            "measured": growth,
+            "unit": "MB",
+            "met": growth < TARGET_MEMORY_GROWTH_MB,
+        },
+    ]
+    return ratios, targets
+
+
+def print_report(report: dict[str, Any], throughput: dict[str, Measurement]) -> None:
+    machine = report["machine"]
+    versions = ", ".join(f"{name} {version}" for name, version in machine["versions"].items())
+    workload = report["workload"]
+    print()
+    print(f"machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']:.1f} GiB")
+    print(f"python {machine['python']}; {versions}")
+    print(f"command: {report['command']}")
+    print(
+        f"workload: {workload['events']:,} events, {workload['keys']:,} integer keys, "
+        f"{workload['span_ms'] / 60_000:g} minutes of event time, "
+        f"{workload['measured_out_of_order_share']:.2%} out of order "
+        f"(held back ≤ {workload['max_hold_back_ms']} ms, watermark delay "
+        f"{workload['watermark_delay_ms']} ms)"
+    )
+
+    print("\nThroughput (rows/s; ratio = engine at the default batch size ÷ this, medians)")
+    engine = throughput[f"engine-{DEFAULT_BATCH_ROWS}"].median_rate
+    rows = [
+        [
+            m.name,
+            m.events,
+            f"{m.best:.3f}",
+            f"{m.median:.3f}",
+            rate(m.best_rate),
+            rate(m.median_rate),
+            "-" if m.name.startswith("engine") else ratio(engine / m.median_rate),
+        ]
+        for m in throughput.values()
+    ]
+    headers = ["implementation", "events", "best s", "median s", "best", "median", "ratio"]
+    print(format_table(headers, rows))
+
+    print("\nPer-batch cost (engine, first events of the workload; latency = ingest to emit)")
+    rows = [
+        [
+            m.name,
+            m.details["batches"],
+            f"{m.median:.3f}",
+            rate(m.median_rate),
+            f"{m.details['median_us_per_batch']:.0f}",
+            m.details["median_p50_ms"],
+            m.details["median_p95_ms"],
+            m.details["median_p99_ms"],
+        ]
+        for m in report["latency_measurements"]
+    ]
+    headers = [
+        "batch size",
+        "batches",
+        "median s",
+        "rows/s",
+        "µs/batch",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+    ]
+    print(format_table(headers, rows))
+
+    memory = report["memory"]
+    print("\nMemory (Parquet replay to a blackhole sink, fresh process each run; MB = 10^6 bytes)")
+    rows = []
+    for events, probes in memory["runs"].items():
+        growths = [probe["growth_kib"] for probe in probes]
+        rows.append(
+            [
+                f"{int(events):,} events",
+                megabytes(statistics.median(probe["baseline_kib"] for probe in probes)),
+                megabytes(statistics.median(probe["peak_kib"] for probe in probes)),
+                megabytes(min(growths)),
+                megabytes(statistics.median(growths)),
+                f"{statistics.median(probe['seconds'] for probe in probes):.1f}",
+                probes[0]["rows_written"],
+            ]
+        )
+    headers = ["replay", "baseline", "peak", "best growth", "median growth", "s", "rows written"]
+    print(format_table(headers, rows))
+    print(
+        f"growth {memory['small_events']:,} → {memory['large_events']:,} events: "
+        f"{memory['median_growth_small_to_large_mb']:.1f} MB (medians), "
+        f"{memory['best_growth_small_to_large_mb']:.1f} MB (best runs)"
+    )
+
+    print("\nTargets")
+    rows = [
+        [
+            target["target"],
+            f"{target['measured']:,.2f} {target['unit']}",
+            "met" if target["met"] else "MISSED",
+        ]
+        for target in report["targets"]
+    ]
+    print(format_table(["target", "measured", "result"], rows))
+
+    profile = report["profile"]
+    if profile is not None:
+        print(
+            f"\nProfile of one engine run ({profile['batch_rows']:,} rows/batch, cProfile, "
+            f"{profile['total_seconds']:.2f} s profiled)"
+        )
+        rows = [
+            [entry["function"], f"{entry['self_share']:.1%}", f"{entry['cumulative_share']:.1%}"]
+            for entry in profile["by_self_time"]
+        ]
+        print(format_table(["by self time", "self", "cumulative"], rows))
+        print()
+        rows = [
+            [entry["function"], f"{entry['self_share']:.1%}", f"{entry['cumulative_share']:.1%}"]
+            for entry in profile["engine_by_cumulative_time"]
+        ]
+        print(format_table(["engine functions by cumulative time", "self", "cumulative"], rows))
+
+
+def invoked_command() -> str:
+    command = shlex.join([sys.executable, *sys.argv])
+    # make exports MAKELEVEL to the commands of its recipes.
+    return f"make bench ({command})" if "MAKELEVEL" in os.environ else command
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="run on about a tenth of the events, to check the script",
+    )
+    parser.add_argument("--output", type=Path, help=f"results file (default: {RESULTS_PATH})")
+    args = parser.parse_args(argv)
+    config = Config.quick() if args.quick else Config.full()
+    output_path = args.output or (None if args.quick else RESULTS_PATH)
+    started = time.perf_counter()
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+
+    workload = config.workload
+    print(f"generating {workload.events:,} events", flush=True)
+    frame = make_frame(workload)
+    print("throughput", flush=True)
+    throughput = measure_throughput(frame, config)
+    print("per-batch cost", flush=True)
+    latency = measure_batch_latency(frame, config)
+    print("memory", flush=True)
+    memory = measure_memory(config)
+    ratios, targets = evaluate_targets(throughput, memory)
+    profile = None
+    if not all(target["met"] for target in targets):
+        print("profiling one engine run, because a target was missed", flush=True)
+        profile = profile_engine(frame, workload, DEFAULT_BATCH_ROWS)
+
+    report = {
+        "started_at": started_at,
+        "command": invoked_command(),
+        "quick": args.quick,
+        "machine": describe_machine(),
+        "workload": {
+            **workload.describe(),
+            "key_type": "BIGINT (int64), values 0 to keys - 1",
+            "measured_out_of_order_share": out_of_order_share(frame),
+        },
+        "query": "TUMBLE(ts, 1 minute) GROUP BY window, k: COUNT(*), SUM(v), AVG(v), MAX(v)",
+        "throughput": [measurement.to_json() for measurement in throughput.values()],
+        "ratios": ratios,
+        "latency": [measurement.to_json() for measurement in latency],
+        "latency_measurements": latency,
+        "memory": memory,
+        "targets": targets,
+        "profile": profile,
+    }
+    report["duration_seconds"] = time.perf_counter() - started
+    print_report(report, throughput)
+    print(f"\ntotal {report['duration_seconds']:.0f} s")
+    if output_path is not None:
+        del report["latency_measurements"]
+        output_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {output_path}")
+
+
+if __name__ == "__main__":
+    main()

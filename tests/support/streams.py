@@ -1,0 +1,99 @@
+"""Small event tables for engine tests: timestamps written as seconds, and sessions over them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from workbench import QueryResult, Session
+from workbench.events.batch import Batch
+from workbench.events.time import MIN_WATERMARK
+
+#: The instant that test timestamps count from.
+BASE = pd.Timestamp("2024-01-01 00:00:00")
+
+
+def stamp(seconds: float) -> pd.Timestamp:
+    """Return the timestamp ``seconds`` after BASE."""
+    return BASE + pd.Timedelta(seconds=seconds)
+
+
+def at(*seconds: float) -> pd.Series:
+    """Return a datetime64[ns] column of timestamps, each given in seconds after BASE."""
+    return pd.Series([stamp(value) for value in seconds], dtype="datetime64[ns]")
+
+
+def ns(seconds: float) -> int:
+    """Return the int64 nanoseconds of ``stamp(seconds)``, the unit of watermarks."""
+    return int(stamp(seconds).value)
+
+
+def session_with(
+    tables: dict[str, pd.DataFrame],
+    *,
+    rowtime: str | None = "ts",
+    delay: str | None = None,
+    batch_rows: int | None = None,
+) -> Session:
+    """Return a session with each frame registered as a table (event time in ``rowtime``)."""
+    settings = {"workbench.replay.batch-rows": str(batch_rows)} if batch_rows else None
+    session = Session(progress=False, settings=settings)
+    for name, frame in tables.items():
+        has_time = rowtime is not None and rowtime in frame.columns
+        session.from_pandas(
+            name,
+            frame,
+            rowtime=rowtime if has_time else None,
+            watermark_delay=delay if has_time else None,
+        )
+    return session
+
+
+def query(session: Session, sql: str) -> QueryResult:
+    """Plan ``sql`` (its last statement must be a query) and return its result."""
+    result = session.sql(sql)
+    assert isinstance(result, QueryResult)
+    return result
+
+
+def records(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> list[tuple[object, ...]]:
+    """Return rows as tuples of plain Python values, with every NULL as None."""
+    selected = frame if columns is None else frame[list(columns)]
+    rows = []
+    for row in selected.itertuples(index=False, name=None):
+        rows.append(tuple(None if _is_null(value) else _plain(value) for value in row))
+    return rows
+
+
+def batch(
+    frame: pd.DataFrame,
+    row_watermarks: Sequence[int] | None = None,
+    *,
+    watermark: int | None = None,
+    final: bool = False,
+) -> Batch:
+    """Return a batch of ``frame``; row watermarks default to 'no watermark yet'."""
+    marks = np.asarray(
+        row_watermarks if row_watermarks is not None else [MIN_WATERMARK] * len(frame),
+        dtype=np.int64,
+    )
+    end = watermark if watermark is not None else int(marks[-1]) if len(marks) else MIN_WATERMARK
+    return Batch(frame.reset_index(drop=True), marks, end, ingest_ns=1, final=final)
+
+
+def _is_null(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and value != value
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return [_plain(item) for item in value.tolist()]
+    if isinstance(value, list):
+        return [None if _is_null(item) else _plain(item) for item in value]
+    return value
