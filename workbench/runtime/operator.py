@@ -123,7 +123,8 @@ class Operator(ABC):
         """Keep late rows in the side output with the watermark they arrived under."""
         if len(frame) == 0:
             return
-        late = frame.reset_index(drop=True).copy()
+        visible = [name for name in frame.columns if not str(name).startswith(("$", "__"))]
+        late = frame[visible].reset_index(drop=True).copy()
         late["late_watermark"] = pd.to_datetime(
             np.maximum(watermarks, MIN_WATERMARK + 1), unit="ns"
         )

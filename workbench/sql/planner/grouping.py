@@ -104,6 +104,9 @@ def plan_grouping(
     group_by = _classify(ctx, scope, select)
     source = _aggregation_input(ctx, node, scope, group_by)
     builder = _Builder()
+    # Every input column passes through, so that late rows keep all their values.
+    for column in source.base.schema.columns:
+        builder.add(ColumnRef(name=column.name, type=column.type), "c")
     no_aggregates = _reject_aggregates(ctx)
     keys = []
     for item in group_by.keys:
