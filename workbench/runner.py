@@ -181,13 +181,15 @@ class Job:
             if isinstance(node, p.Values):
                 values[node.source_name] = node
         writers: list[Callable[[pd.DataFrame], None]] = []
-        if result.sink is not None:
+        # A 'memory' sink keeps the rows on the result; other sinks only receive them.
+        keep = result.sink is None or self._sink_connector(result) == "memory"
+        if result.sink is not None and not keep:
             sink = self._open_sink(result)
             if sink is None:
                 return None
             writers.append(_guarded(sink, result))
         collector = ResultCollector(
-            result.schema, updating=result.updating, writers=writers, keep=result.sink is None
+            result.schema, updating=result.updating, writers=writers, keep=keep
         )
         compiler = Compiler(
             result.name,
@@ -199,6 +201,10 @@ class Job:
         result.pipeline = pipeline
         result.collector = collector
         return pipeline
+
+    def _sink_connector(self, result: QueryResult) -> str | None:
+        table = self.catalog.lookup(result.sink) if result.sink is not None else None
+        return table.options.get("connector") if isinstance(table, TableDef) else None
 
     def _open_sink(self, result: QueryResult) -> Any:
         assert result.sink is not None

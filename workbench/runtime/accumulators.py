@@ -59,15 +59,18 @@ class Accumulator(ABC):
         """Return the aggregate value of each slot, typed as the call's result type."""
 
     def snapshot(self) -> dict[str, Any]:
-        return {
-            name: value.copy()
+        """Return the state arrays (deep copies, so later updates do not change them)."""
+        arrays = {
+            name: copy.deepcopy(value) if value.dtype == object else value.copy()
             for name, value in vars(self).items()
             if isinstance(value, np.ndarray)
         }
+        return {"capacity": self.capacity, "arrays": arrays}
 
     def restore(self, state: dict[str, Any]) -> None:
-        for name, value in state.items():
-            setattr(self, name, value.copy())
+        for name, value in state["arrays"].items():
+            setattr(self, name, copy.deepcopy(value) if value.dtype == object else value.copy())
+        self.capacity = state["capacity"]
 
 
 def _extend(array: np.ndarray, capacity: int, fill: Any) -> np.ndarray:
@@ -197,9 +200,6 @@ class ObjectAccumulator(Accumulator):
     def clear(self, slots: np.ndarray) -> None:
         for slot in slots:
             self.state[slot] = None
-
-    def snapshot(self) -> dict[str, Any]:
-        return {"state": copy.deepcopy(self.state)}
 
 
 class ObjectExtremeAccumulator(ObjectAccumulator):
@@ -434,7 +434,18 @@ class SketchAccumulator(ObjectAccumulator):
         return series_from_values(values, self.call.type)
 
     def snapshot(self) -> dict[str, Any]:
-        return {"state": [None if sketch is None else sketch.serialize() for sketch in self.state]}
+        # Sketches are native objects: keep their serialized bytes instead.
+        sketches = [None if sketch is None else sketch.serialize() for sketch in self.state]
+        return {"capacity": self.capacity, "sketches": sketches}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        restored = [
+            None if data is None else kll_doubles_sketch.deserialize(data)
+            for data in state["sketches"]
+        ]
+        self.state = np.empty(len(restored), dtype=object)
+        self.state[:] = restored
+        self.capacity = state["capacity"]
 
 
 class DistinctAccumulator(ObjectAccumulator):

@@ -113,6 +113,14 @@ class Operator(ABC):
                 self.metrics.record_latency(now - output.ingest_ns, len(output))
         return outputs
 
+    def on_watermark(self, watermark: int, port: int = 0) -> list[Batch]:
+        """Advance the watermark of an input without rows (an idle input, a timer)."""
+        return self.on_batch(Batch.empty(self.output_schema.empty_frame(), watermark), port)
+
+    def on_end(self, port: int = 0) -> list[Batch]:
+        """End an input: its watermark jumps to the end and every open window fires."""
+        return self.on_batch(Batch.empty(self.output_schema.empty_frame(), final=True), port)
+
     def all_inputs_ended(self, batch: Batch, port: int) -> bool:
         """Record that ``port`` ended if ``batch`` is final; return whether every port has."""
         if batch.final:

@@ -112,6 +112,15 @@ class Pipeline:
                 self._run(entry, entry.operator.finish)
         return self.error
 
+    def snapshot(self) -> dict[str, Any]:
+        """Return the state of every operator, by operator name, as plain picklable data."""
+        return {operator.name: operator.snapshot() for operator in self.operators}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Load operator states taken by :meth:`snapshot` from a pipeline of the same plan."""
+        for operator in self.operators:
+            operator.restore(state[operator.name])
+
     def _run(self, entry: Entry, make_batch: Callable[[], Batch]) -> None:
         try:
             entry.stream.emit(make_batch())

@@ -131,19 +131,19 @@ class SlotTable:
     def snapshot(self) -> dict[str, Any]:
         return {
             "index": dict(self.index),
+            "free": list(self.free),
+            "capacity": self.capacity,
             "sequence": self.sequence.copy(),
             "next": self._next_sequence,
         }
 
     def restore(self, state: dict[str, Any]) -> None:
-        needed = max(state["index"].values(), default=-1) + 1
-        if needed > self.capacity:
-            self._grow(needed)
+        """Restore the table exactly; the accumulators restore their own arrays after this."""
+        self.capacity = state["capacity"]
         self.index = dict(state["index"])
         self.keys = [None] * self.capacity
         for key, slot in self.index.items():
             self.keys[slot] = key
-        used = set(self.index.values())
-        self.free = [slot for slot in range(self.capacity - 1, -1, -1) if slot not in used]
-        self.sequence[: len(state["sequence"])] = state["sequence"][: self.capacity]
+        self.free = list(state["free"])
+        self.sequence = state["sequence"].copy()
         self._next_sequence = state["next"]
