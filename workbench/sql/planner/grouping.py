@@ -105,14 +105,14 @@ def plan_grouping(
     source = _aggregation_input(ctx, node, scope, group_by)
     builder = _Builder()
     # Every input column passes through, so that late rows keep all their values.
-    for column in source.base.schema.columns:
-        builder.add(ColumnRef(name=column.name, type=column.type), "c")
+    for passed in source.base.schema.columns:
+        builder.add(ColumnRef(name=passed.name, type=passed.type), "c")
     no_aggregates = _reject_aggregates(ctx)
     keys = []
     for item in group_by.keys:
         expression = ctx.compile(item, scope, no_aggregates)
-        column = scope.resolve(item, ctx.script)[0] if isinstance(item, exp.Column) else None
-        keys.append(_Key(builder.add(expression, "k"), expression, item, column))
+        visible = scope.resolve(item, ctx.script)[0] if isinstance(item, exp.Column) else None
+        keys.append(_Key(builder.add(expression, "k"), expression, item, visible))
     key_sets = _grouping_sets(ctx, group_by.sets, scope, builder, no_aggregates)
     sources = _unique_sources(ctx, aggregate_nodes)
     calls = _aggregate_calls(ctx, sources, scope, builder, no_aggregates)
@@ -127,8 +127,8 @@ def plan_grouping(
         builder.add(_time_ref(source.base, spec.time_column), "t")
     elif source.windowed:
         for name in ("window_start", "window_end"):
-            column = scope.find(name)[0]
-            builder.add(ColumnRef(name=column.internal, type=column.type), "w")
+            bound = scope.find(name)[0]
+            builder.add(ColumnRef(name=bound.internal, type=bound.type), "w")
 
     pre_schema = Schema(tuple(Column(name, e.type) for name, e in builder.projections.items()))
     pre = Calc(schema=pre_schema, input=source.base, projections=tuple(builder.projections.items()))
