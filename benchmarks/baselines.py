@@ -1,4 +1,4 @@
-"""Baselines for the TUMBLE(1 minute) query: a pandas batch pass, DuckDB SQL, per-event streamz.
+"""Baselines for the TUMBLE(1 minute) query: pandas, DuckDB SQL, per-event streamz, a Python loop.
 
 Each returns one row per (window, key) in the columns of ``verify.COLUMNS``.
 """
@@ -39,7 +39,9 @@ def duckdb_window_aggregate(frame: pd.DataFrame, threads: int | None = None) -> 
 
     ``threads`` limits DuckDB's worker threads; by default it uses every core.
     """
-    config = {} if threads is None else {"threads": threads}
+    config: dict[str, str | bool | int | float | list[str]] = (
+        {} if threads is None else {"threads": threads}
+    )
     with duckdb.connect(":memory:", config=config) as connection:
         connection.register("events", frame)
         return connection.execute(DUCKDB_QUERY).df()
@@ -72,7 +74,7 @@ class PerEventWindowAggregate:
         self.late = 0
 
     def on_event(self, event: tuple[int, int, float] | None) -> Iterable[tuple[Any, ...]]:
-        """Add one event ``(ts_ns, key, value)``; return the rows of the windows it fires."""
+        """Add one event ``(ts_ns, key, value)`` and return the rows of the windows it fires."""
         if event is END_OF_INPUT:
             return self._fire(None)
         event_ns, key, value = event
@@ -116,6 +118,19 @@ def event_tuples(frame: pd.DataFrame) -> list[tuple[int, int, float]]:
     keys = frame["k"].to_numpy(dtype=np.int64).tolist()
     values = frame["v"].to_numpy(dtype=np.float64).tolist()
     return list(zip(event_ns, keys, values, strict=True))
+
+
+def loop_window_aggregate(events: list[tuple[int, int, float]], delay_ns: int) -> pd.DataFrame:
+    """Run the per-event aggregate in a plain Python loop, to show what streamz adds."""
+    aggregate = PerEventWindowAggregate(delay_ns)
+    rows: list[tuple[Any, ...]] = []
+    on_event = aggregate.on_event
+    for event in events:
+        fired = on_event(event)
+        if fired:
+            rows.extend(fired)
+    rows.extend(on_event(END_OF_INPUT))
+    return pd.DataFrame(rows, columns=["window_start", "k", "c", "s", "a", "m"])
 
 
 def streamz_window_aggregate(events: list[tuple[int, int, float]], delay_ns: int) -> pd.DataFrame:

@@ -18,6 +18,12 @@ from workbench.settings import SETTINGS
 BATCH_ROWS_KEY = "workbench.replay.batch-rows"
 DEFAULT_BATCH_ROWS = int(SETTINGS[BATCH_ROWS_KEY].default)
 
+#: Packages whose functions the inclusive profile view charges separately.
+#: streamz is there because operators call each other through its nodes.
+ENGINE_PACKAGES = ("workbench/", "streamz/")
+#: Built-ins that only resume engine code: ``next`` runs a reader's generator.
+PASS_THROUGH = frozenset({"<built-in method builtins.next>"})
+
 QUERY = """
 SELECT window_start, window_end, k,
        COUNT(*) AS c, SUM(v) AS s, AVG(v) AS a, MAX(v) AS m
@@ -86,10 +92,14 @@ def _float_or_none(value: Any) -> float | None:
 def profile_engine(
     frame: pd.DataFrame, workload: Workload, batch_rows: int, top: int = 15
 ) -> dict[str, Any]:
-    """Profile one engine run with cProfile; return the top functions by self and cumulative time.
+    """Profile one engine run with cProfile and return its hot spots.
 
-    Shares are of the total profiled time. cProfile adds a cost to every
-    Python call, so it inflates pure-Python steps against vectorized ones.
+    ``by_self_time`` ranks every function by the time spent in its own code.
+    ``engine_by_inclusive_time`` ranks engine functions (workbench,
+    streamz, and ``next`` resuming a generator) by their cumulative time minus the cumulative time of the engine
+    functions they call, so a function is charged for the pandas, numpy and
+    pyarrow code it calls directly. Shares are of the total profiled time. cProfile adds a cost to
+    every Python call, so it inflates pure-Python steps against vectorized ones.
     """
     profiler = cProfile.Profile()
     profiler.enable()
@@ -97,29 +107,48 @@ def profile_engine(
     profiler.disable()
     stats = pstats.Stats(profiler)
     total = float(stats.total_tt)  # type: ignore[attr-defined]
+    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    labels = {function: _function_label(function) for function in raw}
+    engine = {
+        function
+        for function, label in labels.items()
+        if label.startswith(ENGINE_PACKAGES) or label in PASS_THROUGH
+    }
+    # Charge each engine function with its cumulative time, less the time of
+    # the engine functions it calls (taken from the callee's callers table).
+    inclusive = {function: float(raw[function][3]) for function in engine}
+    for callee in engine:
+        for caller, (_, _, _, cumulative) in raw[callee][4].items():
+            if caller in engine and caller != callee:
+                inclusive[caller] -= float(cumulative)
     entries = [
-        (_function_label(function), float(self_time), float(cumulative))
-        for function, (_, _, self_time, cumulative, _) in stats.stats.items()  # type: ignore[attr-defined]
+        (labels[function], float(self_time), float(cumulative), inclusive.get(function))
+        for function, (_, _, self_time, cumulative, _) in raw.items()
     ]
     by_self = sorted(entries, key=lambda entry: entry[1], reverse=True)[:top]
-    engine_entries = [entry for entry in entries if entry[0].startswith("workbench/")]
-    by_cumulative = sorted(engine_entries, key=lambda entry: entry[2], reverse=True)[:top]
+    engine_entries = [
+        entry for entry in entries if entry[3] is not None and entry[0] not in PASS_THROUGH
+    ]
+    by_inclusive = sorted(engine_entries, key=lambda entry: entry[3] or 0.0, reverse=True)[:top]
     return {
         "batch_rows": batch_rows,
+        "events": len(frame),
         "total_seconds": total,
         "by_self_time": [_profile_row(entry, total) for entry in by_self],
-        "engine_by_cumulative_time": [_profile_row(entry, total) for entry in by_cumulative],
+        "engine_by_inclusive_time": [_profile_row(entry, total) for entry in by_inclusive],
     }
 
 
-def _profile_row(entry: tuple[str, float, float], total: float) -> dict[str, Any]:
-    label, self_time, cumulative = entry
+def _profile_row(entry: tuple[str, float, float, float | None], total: float) -> dict[str, Any]:
+    label, self_time, cumulative, inclusive = entry
     return {
         "function": label,
         "self_seconds": self_time,
         "self_share": self_time / total,
         "cumulative_seconds": cumulative,
         "cumulative_share": cumulative / total,
+        "inclusive_seconds": inclusive,
+        "inclusive_share": None if inclusive is None else inclusive / total,
     }
 
 

@@ -1,7 +1,9 @@
 """Replay a Parquet file through the benchmark query into a blackhole sink; print peak memory.
 
 Run by ``run.py`` in a fresh process per measurement. It prints one JSON
-object on stdout. Memory is the process's resident set high-water mark,
+object on stdout. The ``reader`` modes only iterate over the file's record
+batches with pyarrow, with and without pre-buffering, as a baseline for the
+share of the reader. Memory is the process's resident set high-water mark,
 ``VmHWM`` in ``/proc/self/status``, read once after the imports (the
 baseline) and once at the end. ``ru_maxrss`` is not used because Linux
 carries the parent's high-water mark over ``fork`` and ``exec`` into it.
@@ -15,8 +17,11 @@ import json
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 from workbench import Session
 from workbench.results import QueryResult
+from workbench.settings import SETTINGS
 
 SCRIPT = """
 CREATE TABLE events (
@@ -54,38 +59,67 @@ def status_kib(field: str) -> int:
     raise RuntimeError(message)
 
 
+def replay_query(path: Path, delay_ms: int, batch_rows: int | None) -> dict[str, int]:
+    """Run the INSERT INTO query over ``path`` and return the source and sink counters."""
+    settings = {"workbench.replay.progress": "false"}
+    if batch_rows is not None:
+        settings["workbench.replay.batch-rows"] = str(batch_rows)
+    session = Session(settings=settings)
+    # Single quotes in the path would end the SQL string literal early.
+    quoted = str(path.resolve()).replace("'", "''")
+    result = session.sql(SCRIPT.format(path=quoted, delay_ms=delay_ms))
+    assert isinstance(result, QueryResult)
+    metrics = result.metrics()
+    source = metrics[metrics["operator"].str.startswith("source:")]
+    return {
+        "rows_read": int(source["rows_out"].sum()),
+        "batches": int(source["batches"].sum()),
+        "late": int(metrics["late"].sum()),
+        "rows_written": int(metrics["rows_out"].iloc[-1]),
+    }
+
+
+def read_batches(path: Path, batch_rows: int | None, pre_buffer: bool) -> dict[str, int]:
+    """Iterate over the record batches of ``path`` with pyarrow alone and drop them."""
+    size = batch_rows or int(SETTINGS["workbench.replay.batch-rows"].default)
+    parquet = pq.ParquetFile(path, pre_buffer=pre_buffer)
+    rows = batches = 0
+    for batch in parquet.iter_batches(batch_size=size):
+        rows += batch.num_rows
+        batches += 1
+    return {"rows_read": rows, "batches": batches, "late": 0, "rows_written": 0}
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", type=Path, help="Parquet file with columns ts, k, v")
     parser.add_argument("--delay-ms", type=int, required=True, help="watermark delay in ms")
     parser.add_argument("--batch-rows", type=int, help="rows per micro-batch (engine default)")
+    parser.add_argument(
+        "--mode",
+        choices=("engine", "reader", "reader-no-pre-buffer"),
+        default="engine",
+        help="run the query (engine), or only read the file with pyarrow",
+    )
     args = parser.parse_args()
 
     gc.collect()
     baseline_kib = status_kib("VmHWM")
-    settings = {"workbench.replay.progress": "false"}
-    if args.batch_rows is not None:
-        settings["workbench.replay.batch-rows"] = str(args.batch_rows)
-    session = Session(settings=settings)
-    # Single quotes in the path would end the SQL string literal early.
-    path = str(args.path.resolve()).replace("'", "''")
     started = time.perf_counter()
-    result = session.sql(SCRIPT.format(path=path, delay_ms=args.delay_ms))
+    if args.mode == "engine":
+        counters = replay_query(args.path, args.delay_ms, args.batch_rows)
+    else:
+        counters = read_batches(args.path, args.batch_rows, args.mode == "reader")
     seconds = time.perf_counter() - started
-    assert isinstance(result, QueryResult)
-    metrics = result.metrics()
-    source = metrics[metrics["operator"].str.startswith("source:")]
     print(
         json.dumps(
             {
+                "mode": args.mode,
                 "baseline_kib": baseline_kib,
                 "peak_kib": status_kib("VmHWM"),
                 "final_rss_kib": status_kib("VmRSS"),
                 "seconds": seconds,
-                "rows_read": int(source["rows_out"].sum()),
-                "batches": int(source["batches"].sum()),
-                "late": int(metrics["late"].sum()),
-                "rows_written": int(metrics["rows_out"].iloc[-1]),
+                **counters,
             }
         )
     )

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ import pandas as pd
 from baselines import (
     duckdb_window_aggregate,
     event_tuples,
+    loop_window_aggregate,
     pandas_window_aggregate,
     streamz_window_aggregate,
 )
@@ -54,6 +56,8 @@ RESULTS_PATH = HERE / "results.json"
 TARGET_OVER_PANDAS = 0.5
 TARGET_OVER_STREAMZ = 100.0
 TARGET_MEMORY_GROWTH_MB = 100.0
+#: Batch size of the second profile, which shows the fixed cost per batch.
+PROFILE_SMALL_BATCH_ROWS = 64
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,10 @@ def measure(
     step: Callable[[], Any],
     check: Callable[[Any], None],
 ) -> tuple[Measurement, Any]:
-    """Time ``step`` ``repeats`` times, checking every output; return the timings and last output."""
+    """Time ``step`` ``repeats`` times and check every output.
+
+    Return the timings and the output of the last run.
+    """
     measurement = Measurement(name, events)
     output = None
     for _ in range(repeats):
@@ -181,7 +188,7 @@ def measure_throughput(frame: pd.DataFrame, config: Config) -> dict[str, Measure
             name,
             events,
             config.repeats,
-            lambda batch_rows=batch_rows: run_engine(frame, workload, batch_rows),
+            partial(run_engine, frame, workload, batch_rows),
             check_engine,
         )
         engine_run.details["batch_rows"] = batch_rows
@@ -196,8 +203,8 @@ def measure_throughput(frame: pd.DataFrame, config: Config) -> dict[str, Measure
             name,
             events,
             config.repeats,
-            lambda threads=threads: duckdb_window_aggregate(frame, threads),
-            lambda output, name=name: check_same_result(reference, output, name),
+            partial(duckdb_window_aggregate, frame, threads),
+            partial(check_same_result, reference, label=name),
         )
         measurements[key] = duckdb_run
         print(f"  {name}: {rate(duckdb_run.median_rate)} rows/s", flush=True)
@@ -215,6 +222,16 @@ def measure_throughput(frame: pd.DataFrame, config: Config) -> dict[str, Measure
     )
     measurements["streamz"] = streamz_run
     print(f"  {streamz_run.name}: {rate(streamz_run.median_rate)} rows/s", flush=True)
+
+    loop_run, _ = measure(
+        "per-event Python loop (no streamz)",
+        len(subset),
+        config.repeats,
+        lambda: loop_window_aggregate(tuples, delay_ns),
+        lambda output: check_same_result(subset_reference, output, "per-event Python loop"),
+    )
+    measurements["loop"] = loop_run
+    print(f"  {loop_run.name}: {rate(loop_run.median_rate)} rows/s", flush=True)
     return measurements
 
 
@@ -241,7 +258,7 @@ def measure_batch_latency(frame: pd.DataFrame, config: Config) -> list[Measureme
             f"{batch_rows:,} rows/batch",
             len(subset),
             config.repeats,
-            lambda batch_rows=batch_rows: run_engine(subset, config.workload, batch_rows),
+            partial(run_engine, subset, config.workload, batch_rows),
             check,
         )
         batches = latencies[0]["batches"]
@@ -272,51 +289,76 @@ def _median_or_none(values: Any) -> float | None:
 # Memory --------------------------------------------------------------------------------
 
 
+#: Memory probe modes: the query, and pyarrow's batch reader alone as a baseline.
+MEMORY_MODES = {
+    "engine": "engine, INSERT INTO blackhole",
+    "reader": "pyarrow iter_batches alone",
+    "reader-no-pre-buffer": "pyarrow iter_batches, pre_buffer=False",
+}
+
+
 def measure_memory(config: Config) -> dict[str, Any]:
     """Replay each Parquet file in fresh processes; return peak memory over the baseline."""
-    runs: dict[int, list[dict[str, Any]]] = {}
+    paths = {}
     for events in config.memory_events:
         started = time.perf_counter()
-        path = ensure_parquet(config.workload, DATA_DIR, events)
-        print(f"  {path.name} ready in {time.perf_counter() - started:.1f} s", flush=True)
-        runs[events] = []
-        for _ in range(config.repeats):
-            probe = probe_memory(path, config.workload.watermark_delay_ms)
-            if probe["rows_read"] != events or probe["late"]:
-                message = f"memory probe on {path.name}: {probe}"
-                raise AssertionError(message)
-            probe["growth_kib"] = probe["peak_kib"] - probe["baseline_kib"]
-            runs[events].append(probe)
-        growths = [probe["growth_kib"] for probe in runs[events]]
+        paths[events] = ensure_parquet(config.workload, DATA_DIR, events)
+        print(f"  {paths[events].name} ready in {time.perf_counter() - started:.1f} s", flush=True)
+    small, large = config.memory_events
+    modes: dict[str, Any] = {}
+    for mode, label in MEMORY_MODES.items():
+        runs: dict[int, list[dict[str, Any]]] = {}
+        for events, path in paths.items():
+            runs[events] = []
+            for _ in range(config.repeats):
+                probe = probe_memory(path, config.workload.watermark_delay_ms, mode)
+                if probe["rows_read"] != events or probe["late"]:
+                    message = (
+                        f"memory probe {mode} on {path.name} read {probe['rows_read']:,} of "
+                        f"{events:,} rows and saw {probe['late']} late rows; expected all rows "
+                        "and none late"
+                    )
+                    raise AssertionError(message)
+                probe["growth_kib"] = probe["peak_kib"] - probe["baseline_kib"]
+                runs[events].append(probe)
+        median_growth = {
+            events: statistics.median(probe["growth_kib"] for probe in probes)
+            for events, probes in runs.items()
+        }
+        best_growth = {
+            events: min(probe["growth_kib"] for probe in probes) for events, probes in runs.items()
+        }
+        modes[mode] = {
+            "label": label,
+            "runs": {str(events): probes for events, probes in runs.items()},
+            "median_growth_kib": {str(events): value for events, value in median_growth.items()},
+            "best_growth_kib": {str(events): value for events, value in best_growth.items()},
+            "median_growth_small_to_large_mb": _kib_to_mb(
+                median_growth[large] - median_growth[small]
+            ),
+            "best_growth_small_to_large_mb": _kib_to_mb(best_growth[large] - best_growth[small]),
+        }
         print(
-            f"  {events:,} events: peak over baseline {megabytes(statistics.median(growths))} MB",
+            f"  {label}: growth {small:,} → {large:,} events "
+            f"{modes[mode]['median_growth_small_to_large_mb']:.1f} MB",
             flush=True,
         )
-    small, large = config.memory_events
-    median_growth = {
-        events: statistics.median(probe["growth_kib"] for probe in runs[events]) for events in runs
-    }
-    best_growth = {events: min(probe["growth_kib"] for probe in runs[events]) for events in runs}
-    return {
-        "runs": {str(events): probes for events, probes in runs.items()},
-        "small_events": small,
-        "large_events": large,
-        "median_growth_kib": {str(events): value for events, value in median_growth.items()},
-        "best_growth_kib": {str(events): value for events, value in best_growth.items()},
-        "median_growth_small_to_large_mb": (median_growth[large] - median_growth[small])
-        * 1024
-        / 1e6,
-        "best_growth_small_to_large_mb": (best_growth[large] - best_growth[small]) * 1024 / 1e6,
-    }
+    return {"small_events": small, "large_events": large, "modes": modes}
 
 
-def probe_memory(path: Path, delay_ms: int) -> dict[str, Any]:
+def _kib_to_mb(kib: float) -> float:
+    return kib * 1024 / 1e6
+
+
+def probe_memory(path: Path, delay_ms: int, mode: str) -> dict[str, Any]:
     command = [
         sys.executable,
         str(HERE / "memory_probe.py"),
         str(path),
         "--delay-ms",
         str(delay_ms),
+        "--mode",
+        mode,
     ]
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
@@ -340,8 +382,9 @@ def evaluate_targets(
         "engine_over_streamz": engine / throughput["streamz"].median_rate,
         "engine_over_duckdb": engine / throughput["duckdb"].median_rate,
         "engine_over_duckdb_1_thread": engine / throughput["duckdb-1"].median_rate,
+        "engine_over_python_loop": engine / throughput["loop"].median_rate,
     }
-    growth = memory["median_growth_small_to_large_mb"]
+    growth = memory["modes"]["engine"]["median_growth_small_to_large_mb"]
     targets = [
         {
             "target": f"engine ≥ {TARGET_OVER_PANDAS}× pandas batch",
@@ -428,28 +471,31 @@ def print_report(report: dict[str, Any], throughput: dict[str, Measurement]) -> 
     print(format_table(headers, rows))
 
     memory = report["memory"]
-    print("\nMemory (Parquet replay to a blackhole sink, fresh process each run; MB = 10^6 bytes)")
-    rows = []
-    for events, probes in memory["runs"].items():
-        growths = [probe["growth_kib"] for probe in probes]
-        rows.append(
-            [
-                f"{int(events):,} events",
-                megabytes(statistics.median(probe["baseline_kib"] for probe in probes)),
-                megabytes(statistics.median(probe["peak_kib"] for probe in probes)),
-                megabytes(min(growths)),
-                megabytes(statistics.median(growths)),
-                f"{statistics.median(probe['seconds'] for probe in probes):.1f}",
-                probes[0]["rows_written"],
-            ]
-        )
-    headers = ["replay", "baseline", "peak", "best growth", "median growth", "s", "rows written"]
-    print(format_table(headers, rows))
     print(
-        f"growth {memory['small_events']:,} → {memory['large_events']:,} events: "
-        f"{memory['median_growth_small_to_large_mb']:.1f} MB (medians), "
-        f"{memory['best_growth_small_to_large_mb']:.1f} MB (best runs)"
+        "\nMemory (Parquet replay, fresh process each run; MB = 10^6 bytes; growth = peak - baseline)"
     )
+    rows = []
+    for mode in memory["modes"].values():
+        for events, probes in mode["runs"].items():
+            growths = [probe["growth_kib"] for probe in probes]
+            rows.append(
+                [
+                    f"{mode['label']}, {int(events):,} events",
+                    megabytes(statistics.median(probe["baseline_kib"] for probe in probes)),
+                    megabytes(statistics.median(probe["peak_kib"] for probe in probes)),
+                    megabytes(min(growths)),
+                    megabytes(statistics.median(growths)),
+                    f"{statistics.median(probe['seconds'] for probe in probes):.1f}",
+                ]
+            )
+    headers = ["replay", "baseline", "peak", "best growth", "median growth", "s"]
+    print(format_table(headers, rows))
+    for mode in memory["modes"].values():
+        print(
+            f"{mode['label']}: growth {memory['small_events']:,} → {memory['large_events']:,} "
+            f"events {mode['median_growth_small_to_large_mb']:.1f} MB (medians), "
+            f"{mode['best_growth_small_to_large_mb']:.1f} MB (best runs)"
+        )
 
     print("\nTargets")
     rows = [
@@ -462,23 +508,27 @@ def print_report(report: dict[str, Any], throughput: dict[str, Measurement]) -> 
     ]
     print(format_table(["target", "measured", "result"], rows))
 
-    profile = report["profile"]
-    if profile is not None:
-        print(
-            f"\nProfile of one engine run ({profile['batch_rows']:,} rows/batch, cProfile, "
-            f"{profile['total_seconds']:.2f} s profiled)"
-        )
-        rows = [
-            [entry["function"], f"{entry['self_share']:.1%}", f"{entry['cumulative_share']:.1%}"]
-            for entry in profile["by_self_time"]
-        ]
-        print(format_table(["by self time", "self", "cumulative"], rows))
-        print()
-        rows = [
-            [entry["function"], f"{entry['self_share']:.1%}", f"{entry['cumulative_share']:.1%}"]
-            for entry in profile["engine_by_cumulative_time"]
-        ]
-        print(format_table(["engine functions by cumulative time", "self", "cumulative"], rows))
+    for profile in report["profiles"]:
+        print_profile(profile)
+
+
+def print_profile(profile: dict[str, Any], top: int = 12) -> None:
+    print(
+        f"\nProfile: engine on {profile['events']:,} events at {profile['batch_rows']:,} "
+        f"rows/batch (cProfile, {profile['total_seconds']:.2f} s profiled)"
+    )
+    rows = [
+        [entry["function"], f"{entry['self_share']:.1%}", f"{entry['cumulative_share']:.1%}"]
+        for entry in profile["by_self_time"][:top]
+    ]
+    print(format_table(["by self time", "self", "cumulative"], rows))
+    print()
+    rows = [
+        [entry["function"], f"{entry['inclusive_share']:.1%}", f"{entry['cumulative_share']:.1%}"]
+        for entry in profile["engine_by_inclusive_time"][:top]
+    ]
+    headers = ["engine functions, with their library calls", "inclusive", "cumulative"]
+    print(format_table(headers, rows))
 
 
 def invoked_command() -> str:
@@ -511,10 +561,12 @@ def main(argv: list[str] | None = None) -> None:
     print("memory", flush=True)
     memory = measure_memory(config)
     ratios, targets = evaluate_targets(throughput, memory)
-    profile = None
+    profiles = []
     if not all(target["met"] for target in targets):
-        print("profiling one engine run, because a target was missed", flush=True)
-        profile = profile_engine(frame, workload, DEFAULT_BATCH_ROWS)
+        print("profiling the engine, because a target was missed", flush=True)
+        profiles.append(profile_engine(frame, workload, DEFAULT_BATCH_ROWS))
+        subset = frame.iloc[: config.latency_events].reset_index(drop=True)
+        profiles.append(profile_engine(subset, workload, PROFILE_SMALL_BATCH_ROWS))
 
     report = {
         "started_at": started_at,
@@ -533,7 +585,7 @@ def main(argv: list[str] | None = None) -> None:
         "latency_measurements": latency,
         "memory": memory,
         "targets": targets,
-        "profile": profile,
+        "profiles": profiles,
     }
     report["duration_seconds"] = time.perf_counter() - started
     print_report(report, throughput)

@@ -22,12 +22,14 @@ class ResultMismatchError(AssertionError):
 
 def normalize(frame: pd.DataFrame) -> pd.DataFrame:
     """Return ``frame`` with plain numpy dtypes, sorted by window and key."""
-    window_start = frame["window_start"]
-    if pd.api.types.is_datetime64_any_dtype(window_start):
-        window_start = window_start.astype("datetime64[ns]").to_numpy().view(np.int64)
+    column = frame["window_start"]
+    if pd.api.types.is_datetime64_any_dtype(column):
+        window_start = column.astype("datetime64[ns]").to_numpy().view(np.int64)
+    else:
+        window_start = column.to_numpy(dtype=np.int64)
     result = pd.DataFrame(
         {
-            "window_start": np.asarray(window_start, dtype=np.int64),
+            "window_start": window_start,
             "k": frame["k"].to_numpy(dtype=np.int64),
             "c": frame["c"].to_numpy(dtype=np.int64),
             "s": frame["s"].to_numpy(dtype=np.float64),
@@ -63,6 +65,11 @@ def _first_difference(
     row = int(np.flatnonzero(differs)[0])
     return (
         f"{label}: column {column!r} differs in {int(differs.sum())} of {len(expected)} rows; "
-        f"first at sorted row {row}: expected {expected.iloc[row].to_dict()}, "
-        f"got {actual.iloc[row].to_dict()}"
+        f"first at sorted row {row}: expected {_row_values(expected, row)}, "
+        f"got {_row_values(actual, row)}"
     )
+
+
+def _row_values(frame: pd.DataFrame, row: int) -> dict[str, object]:
+    # Column by column, so integers are not shown as floats.
+    return {column: frame[column].iloc[row].item() for column in frame.columns}

@@ -1,8 +1,8 @@
 """Generate the benchmark events: timestamps, integer keys and a DOUBLE value.
 
 Events arrive at a constant average rate, in event-time order except for a
-small share that is held back: such an event arrives up to ``max_hold_back_ms``
-after its own event time, behind events that are newer. The hold-back stays
+small share that is held back. A held-back event arrives up to
+``max_hold_back_ms`` after its own event time, behind newer events. The hold-back stays
 below the watermark delay, so no event is late and every event counts.
 """
 
@@ -102,7 +102,7 @@ def parquet_path(data_dir: Path, events: int) -> Path:
 def ensure_parquet(
     workload: Workload, data_dir: Path, events: int, row_group_rows: int = 1_000_000
 ) -> Path:
-    """Write ``events`` events to a Parquet file unless a complete one is there; return its path.
+    """Write ``events`` events to a Parquet file unless a complete one exists, and return its path.
 
     The events have the workload's average rate, so 10 times the events span
     10 times the event time. The file is written one row group at a time, so
