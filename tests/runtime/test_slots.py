@@ -9,7 +9,7 @@ from workbench.runtime.slots import SlotTable, factorize_rows, key_value
 
 
 class Growth:
-    """Records the capacities a slot table asks its accumulators to grow to."""
+    """Records the capacities that a slot table requests from its accumulators."""
 
     def __init__(self) -> None:
         self.sizes: list[int] = []
@@ -144,10 +144,10 @@ def test_snapshot_restore_keeps_slots() -> None:
 
 def test_restore_does_not_reuse_taken_slots() -> None:
     table = SlotTable(Growth(), initial=4)
-    taken, _ = table.lookup([("a",), ("b",)])
+    used, _ = table.lookup([("a",), ("b",)])
     restored = SlotTable(Growth(), initial=4)
     restored.restore(table.snapshot())
 
     fresh, _ = restored.lookup([("c",)])
 
-    assert int(fresh[0]) not in taken.tolist()
+    assert int(fresh[0]) not in used.tolist()

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -162,6 +163,9 @@ def conform(
     options = options or ConformOptions()
     if _already_conformed(frame, schema):
         return frame.reset_index(drop=True)
+    fast = _plain_numpy_columns(frame, schema)
+    if fast is not None:
+        return fast
     length = len(frame)
     sources = _match_columns(list(frame.columns), schema)
     failed = np.zeros(length, dtype=bool)
@@ -215,6 +219,61 @@ def _already_conformed(frame: pd.DataFrame, schema: Schema) -> bool:
             if (raw[present] % kind.precision_ns).any():
                 return False
     return True
+
+
+_NUMPY_KINDS = {
+    TypeKind.TINYINT: "int8",
+    TypeKind.SMALLINT: "int16",
+    TypeKind.INT: "int32",
+    TypeKind.BIGINT: "int64",
+    TypeKind.FLOAT: "float32",
+    TypeKind.DOUBLE: "float64",
+    TypeKind.BOOLEAN: "bool",
+}
+
+
+def _plain_numpy_columns(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame | None:
+    """Convert columns that hold plain numpy numbers without copying them, if all columns allow it.
+
+    A user's DataFrame usually has numpy ``int64``/``float64`` columns; they
+    become the nullable dtypes of the schema by adding a mask (NaN is NULL for
+    floats). Returns None when any column needs the general conversion.
+    """
+    if list(frame.columns) != schema.names:
+        return None
+    columns: dict[str, Any] = {}
+    for column in schema:
+        kind = column.type
+        if kind.kind not in _SAME_DTYPE_KINDS and not kind.is_timestamp:
+            return None
+        series = frame[column.name]
+        if series.dtype == kind.pandas_dtype():
+            if not kind.nullable and series.isna().any():
+                return None
+            if kind.is_timestamp and kind.precision_ns > 1:
+                raw = series.to_numpy(dtype="datetime64[ns]").view(np.int64)
+                present = raw != np.iinfo(np.int64).min
+                if (raw[present] % kind.precision_ns).any():
+                    return None
+            columns[column.name] = series.array
+            continue
+        expected = _NUMPY_KINDS.get(kind.kind)
+        if expected is None or str(series.dtype) != expected:
+            return None
+        values = series.to_numpy()
+        if kind.kind in (TypeKind.FLOAT, TypeKind.DOUBLE):
+            mask = np.isnan(values)
+            array: Any = pd.arrays.FloatingArray(values, mask)
+        elif kind.kind is TypeKind.BOOLEAN:
+            mask = np.zeros(len(values), dtype=bool)
+            array = pd.arrays.BooleanArray(values, mask)
+        else:
+            mask = np.zeros(len(values), dtype=bool)
+            array = pd.arrays.IntegerArray(values, mask)
+        if not kind.nullable and mask.any():
+            return None
+        columns[column.name] = array
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(frame)))
 
 
 def _match_columns(names: list[object], schema: Schema) -> dict[str, object]:

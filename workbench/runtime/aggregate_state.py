@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,45 +17,56 @@ from workbench.sql.plan import AggCall
 
 
 class AggregateState:
-    """Aggregates of every group seen so far, addressed by slot."""
+    """Aggregates of every group seen so far, addressed by slot.
+
+    With ``keyed`` (the default) a :class:`SlotTable` maps key tuples to
+    slots (:meth:`slots_for`). Without it the caller manages slots itself,
+    calling :meth:`grow` as its slot space grows and :meth:`clear` on new slots.
+    """
 
     def __init__(
         self,
         calls: Sequence[AggCall],
         input_schema: Schema,
         user_aggregates: dict[str, UserAggregateDef] | None = None,
+        *,
+        keyed: bool = True,
     ) -> None:
         self.calls = tuple(calls)
         self.accumulators: list[Accumulator] = []
         for call in self.calls:
             arg_types = [_column_type(input_schema, name) for name in call.args]
             self.accumulators.append(make_accumulator(call, arg_types, user_aggregates))
-        self.table = SlotTable(self._grow)
+        self.table = SlotTable(self.grow) if keyed else None
         self.needed_columns = sorted(
             {name for call in self.calls for name in call.args}
             | {call.filter for call in self.calls if call.filter}
         )
 
-    def _grow(self, capacity: int) -> None:
-        for accumulator in getattr(self, "accumulators", []):
+    def grow(self, capacity: int) -> None:
+        for accumulator in self.accumulators:
             accumulator.grow(capacity)
 
+    def clear(self, slots: np.ndarray) -> None:
+        """Reset slots to the empty state (before they hold a new group)."""
+        if len(slots):
+            for accumulator in self.accumulators:
+                accumulator.clear(slots)
+
     def __len__(self) -> int:
-        return len(self.table)
+        return len(self.table) if self.table is not None else 0
 
     def slots_for(self, keys: Sequence[Hashable]) -> tuple[np.ndarray, np.ndarray]:
         """Return the slot of each key (new slots start empty) and which were created."""
-        if self.accumulators and self.accumulators[0].capacity < self.table.capacity:
-            self._grow(self.table.capacity)
+        assert self.table is not None
         slots, created = self.table.lookup(keys)
-        if created.any():
-            fresh = slots[created]
-            for accumulator in self.accumulators:
-                accumulator.clear(fresh)
+        self.clear(slots[created])
         return slots, created
 
-    def update(self, row_slots: np.ndarray, frame: pd.DataFrame, sequence: np.ndarray) -> None:
-        """Fold the rows of ``frame`` into their slots (``row_slots[i]`` for row i)."""
+    def update(
+        self, row_slots: np.ndarray, frame: Mapping[str, pd.Series], sequence: np.ndarray
+    ) -> None:
+        """Fold rows into their slots: ``row_slots[i]`` for row i of the columns in ``frame``."""
         for call, accumulator in zip(self.calls, self.accumulators, strict=True):
             slots, args, numbers = row_slots, [frame[name] for name in call.args], sequence
             if call.filter is not None:
@@ -77,16 +88,18 @@ class AggregateState:
         }
 
     def release(self, slots: Sequence[int]) -> None:
+        assert self.table is not None
         self.table.release(slots)
 
     def snapshot(self) -> dict[str, Any]:
         return {
-            "table": self.table.snapshot(),
+            "table": self.table.snapshot() if self.table is not None else None,
             "accumulators": [accumulator.snapshot() for accumulator in self.accumulators],
         }
 
     def restore(self, state: dict[str, Any]) -> None:
-        self.table.restore(state["table"])
+        if self.table is not None:
+            self.table.restore(state["table"])
         for accumulator, saved in zip(self.accumulators, state["accumulators"], strict=True):
             accumulator.restore(saved)
 

@@ -24,6 +24,10 @@ class CalcOperator(Operator):
             self.renames = {
                 name: expr.name for name, expr in node.projections if isinstance(expr, ColumnRef)
             }
+        # Selecting every input column unchanged passes frames through untouched.
+        self.passthrough = self.renames is not None and list(self.renames.items()) == [
+            (column.name, column.name) for column in node.input.schema.columns
+        ]
 
     def describe(self) -> str:
         return self.node.label()
@@ -65,6 +69,8 @@ class CalcOperator(Operator):
         ]
 
     def _project(self, frame: pd.DataFrame, context: EvalContext) -> pd.DataFrame:
+        if self.passthrough:
+            return frame
         if self.renames is not None:
             return pd.DataFrame(
                 {name: frame[source] for name, source in self.renames.items()}, index=frame.index

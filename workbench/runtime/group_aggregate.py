@@ -80,7 +80,7 @@ class GroupAggregateOperator(Operator):
             key_tuples = [()]
         slots, _ = state.slots_for(key_tuples)
         needed = state.needed_columns
-        frame = batch.data[needed].reset_index(drop=True)
+        frame = {name: batch.data[name].reset_index(drop=True) for name in needed}
         sequence = self.sequence + np.arange(len(batch), dtype=np.int64)
         state.update(slots[codes], frame, sequence)
         self._changes(set_index, slots, key_tuples, rows, kinds)

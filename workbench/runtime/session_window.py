@@ -172,7 +172,9 @@ class SessionWindowOperator(Operator):
                 [self.by_number[number].slot for number in numbers.tolist()], dtype=np.int64
             )
             needed = self.state.needed_columns
-            frame = batch.data[needed].take(positions).reset_index(drop=True)
+            frame = {
+                name: batch.data[name].take(positions).reset_index(drop=True) for name in needed
+            }
             self.state.update(slots, frame, self.sequence + positions)
             return
         rows = batch.data.take(positions).reset_index(drop=True)

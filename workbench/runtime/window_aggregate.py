@@ -3,11 +3,14 @@
 A row counts in each of its windows that has not fired when the row
 arrives (judged by the row's own watermark); a row that counts in none of
 its windows is late and goes to the late-rows output. Windows fire, in order
-of their end, once the watermark reaches ``window_end - precision``.
+of their end, once the watermark reaches ``window_end - precision``. Within
+a window, result rows come in the order their keys first appeared in the
+stream.
 """
 
 from __future__ import annotations
 
+import copy
 import heapq
 from typing import Any
 
@@ -17,8 +20,10 @@ import pandas as pd
 from workbench.events.batch import Batch
 from workbench.events.schema import Schema
 from workbench.events.time import MAX_WATERMARK, MIN_WATERMARK, to_ns
-from workbench.runtime.aggregate_state import AggregateState, group_keys, key_columns
+from workbench.runtime.aggregate_state import AggregateState
+from workbench.runtime.groups import GroupDictionary, SlotPool, WindowGroups
 from workbench.runtime.operator import Operator
+from workbench.runtime.slots import factorize_rows
 from workbench.runtime.windows import (
     assign,
     emission_watermarks,
@@ -27,6 +32,28 @@ from workbench.runtime.windows import (
 )
 from workbench.sql.aggregates import UserAggregateDef
 from workbench.sql.plan import WindowAggregate
+
+
+class _KeySet:
+    """The state of one grouping set: key ids, aggregate slots, open windows' groups."""
+
+    def __init__(self, keys: tuple[str, ...], state: AggregateState, input_schema: Schema) -> None:
+        self.keys = keys
+        self.state = state
+        self.pool = SlotPool(state.grow)
+        kinds = []
+        for key in keys:
+            column = input_schema.find(key)
+            assert column is not None
+            kinds.append(column.type)
+        self.kinds = kinds
+        self.dictionary = GroupDictionary(kinds) if keys else None
+
+    def key_ids(self, data: pd.DataFrame, rows: np.ndarray, identity: bool) -> np.ndarray:
+        if self.dictionary is None:
+            return np.zeros(len(rows), dtype=np.int64)
+        columns = [data[key] if identity else data[key].take(rows) for key in self.keys]
+        return self.dictionary.ids([column.reset_index(drop=True) for column in columns])
 
 
 class WindowAggregateOperator(Operator):
@@ -41,18 +68,22 @@ class WindowAggregateOperator(Operator):
         self.node = node
         self.input_schema = input_schema
         self.precision = node.window.precision_ns if node.window else node.precision_ns
-        self.key_sets: list[tuple[str, ...]] = (
-            list(node.grouping_sets) if node.grouping_sets is not None else [node.keys]
-        )
-        self.states = [
-            AggregateState(node.aggregates, input_schema, user_aggregates) for _ in self.key_sets
+        key_sets = list(node.grouping_sets) if node.grouping_sets is not None else [node.keys]
+        self.sets = [
+            _KeySet(
+                keys,
+                AggregateState(node.aggregates, input_schema, user_aggregates, keyed=False),
+                input_schema,
+            )
+            for keys in key_sets
         ]
-        # Open windows: (start, end) -> slots created in it, per grouping set, in creation order.
-        self.open: dict[tuple[int, int], list[list[int]]] = {}
+        # Open windows: (start, end) -> the groups of each grouping set in that window.
+        self.open: dict[tuple[int, int], list[WindowGroups]] = {}
         self.ends: list[tuple[int, int]] = []
         self.watermark = MIN_WATERMARK
         self.sequence = 0
         self.time_type = self._time_type()
+        self.needed = self.sets[0].state.needed_columns
 
     def _time_type(self) -> Any:
         if self.node.window is not None:
@@ -91,42 +122,56 @@ class WindowAggregateOperator(Operator):
         counted = end - self.precision > batch.row_watermarks[rows]
         self._report_late(batch, rows, counted)
         if not counted.any():
+            self.sequence += len(batch)
             return
-        rows, start, end = rows[counted], start[counted], end[counted]
+        identity = bool(counted.all()) and len(rows) == len(batch)
+        if not identity:
+            rows, start, end = rows[counted], start[counted], end[counted]
         sequence = self.sequence + rows
         self.sequence += len(batch)
-        needed = self.states[0].needed_columns
-        frame = (
-            batch.data[needed].take(rows).reset_index(drop=True)
-            if needed
-            else pd.DataFrame(index=range(len(rows)))
-        )
-        # TUMBLE and HOP windows are identified by their start; CUMULATE windows
-        # share starts, so their end is part of the key too.
-        by_start = self.node.window is not None and self.node.window.kind in ("TUMBLE", "HOP")
-        bounds = [start] if by_start else [start, end]
-        width = self.node.window.size_ns if by_start and self.node.window else 0
-        for set_index, keys in enumerate(self.key_sets):
-            key_data = [
-                *bounds,
-                *(batch.data[key].take(rows).reset_index(drop=True) for key in keys),
-            ]
-            codes, group_tuples = group_keys(key_data)
-            if by_start:
-                group_tuples = [(key[0], int(key[0]) + width, *key[1:]) for key in group_tuples]  # type: ignore[call-overload]
-            state = self.states[set_index]
-            slots, created = state.slots_for(group_tuples)
-            for position in np.flatnonzero(created).tolist():
-                key = group_tuples[position]
-                self._open_window((key[0], key[1]))[set_index].append(int(slots[position]))  # type: ignore[arg-type]
-            state.update(slots[codes], frame, sequence)
+        data = batch.data
+        frame = {
+            name: data[name] if identity else data[name].take(rows).reset_index(drop=True)
+            for name in self.needed
+        }
+        window_codes, windows = self._window_codes(start, end)
+        order, bounds = _split(window_codes, len(windows))
+        for index, key_set in enumerate(self.sets):
+            key_ids = key_set.key_ids(data, rows, identity)
+            slots = np.empty(len(rows), dtype=np.int64)
+            for window_index, window in enumerate(windows):
+                members = order[bounds[window_index] : bounds[window_index + 1]]
+                groups = self._open_window(window)[index]
+                slots[members] = groups.slots(key_ids[members], key_set.pool, key_set.state.clear)
+            key_set.state.update(slots, frame, sequence)
 
-    def _open_window(self, window: tuple[int, int]) -> list[list[int]]:
-        lists = self.open.get(window)
-        if lists is None:
-            lists = self.open[window] = [[] for _ in self.key_sets]
+    def _window_codes(
+        self, start: np.ndarray, end: np.ndarray
+    ) -> tuple[np.ndarray, list[tuple[int, int]]]:
+        """Number the distinct windows of a batch: (code per pair, (start, end) per code)."""
+        spec = self.node.window
+        if spec is not None and spec.kind in ("TUMBLE", "HOP"):
+            # Aligned windows: a start's ordinal is a small dense code, so no hashing is needed.
+            step = spec.slide_ns if spec.kind == "HOP" else spec.size_ns
+            ordinal = (start - spec.offset_ns) // step
+            codes = ordinal - int(ordinal.min())
+            if int(codes.max()) < 4 * len(codes) + 64:
+                present = np.flatnonzero(np.bincount(codes))
+                remap = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
+                remap[present] = np.arange(len(present), dtype=np.int64)
+                dense = remap[codes]
+                firsts = np.full(len(present), -1, dtype=np.int64)
+                firsts[dense[::-1]] = np.arange(len(dense) - 1, -1, -1, dtype=np.int64)
+                return dense, [(int(start[i]), int(end[i])) for i in firsts.tolist()]
+        codes, first = factorize_rows([start, end])
+        return codes, [(int(start[i]), int(end[i])) for i in first.tolist()]
+
+    def _open_window(self, window: tuple[int, int]) -> list[WindowGroups]:
+        groups = self.open.get(window)
+        if groups is None:
+            groups = self.open[window] = [WindowGroups() for _ in self.sets]
             heapq.heappush(self.ends, (window[1], window[0]))
-        return lists
+        return groups
 
     def _report_late(self, batch: Batch, rows: np.ndarray, counted: np.ndarray) -> None:
         if counted.all():
@@ -155,24 +200,23 @@ class WindowAggregateOperator(Operator):
                 ingest_ns=batch.ingest_ns,
                 final=batch.final,
             )
-        # Gather every fired window's slots per grouping set, in firing order,
-        # so each set's rows are built with one vectorized pass.
-        per_set: list[list[int]] = [[] for _ in self.key_sets]
-        set_thresholds: list[list[int]] = [[] for _ in self.key_sets]
-        set_order: list[list[int]] = [[] for _ in self.key_sets]
-        for position, (start, end) in enumerate(fired):
-            for set_index, slots in enumerate(self.open.pop((start, end))):
-                per_set[set_index].extend(slots)
-                set_thresholds[set_index].extend([end - self.precision] * len(slots))
-                set_order[set_index].extend([position] * len(slots))
-        frames = []
-        thresholds = []
-        orders = []
-        for set_index, slots in enumerate(per_set):
-            if slots:
-                frames.append(self._window_rows(set_index, np.asarray(slots, dtype=np.int64)))
-                thresholds.append(np.asarray(set_thresholds[set_index], dtype=np.int64))
-                orders.append(np.asarray(set_order[set_index], dtype=np.int64))
+        groups = [self.open.pop(window) for window in fired]
+        frames: list[pd.DataFrame] = []
+        thresholds: list[np.ndarray] = []
+        orders: list[np.ndarray] = []
+        for set_index, key_set in enumerate(self.sets):
+            parts = [window_groups[set_index].members() for window_groups in groups]
+            sizes = np.array([len(part[1]) for part in parts], dtype=np.int64)
+            if not sizes.sum():
+                continue
+            slots = np.concatenate([part[1] for part in parts])
+            key_ids = np.concatenate([part[0] for part in parts])
+            starts = np.repeat(np.array([w[0] for w in fired], dtype=np.int64), sizes)
+            ends = np.repeat(np.array([w[1] for w in fired], dtype=np.int64), sizes)
+            frames.append(self._rows(key_set, slots, key_ids, starts, ends))
+            thresholds.append(ends - self.precision)
+            orders.append(np.repeat(np.arange(len(fired), dtype=np.int64), sizes))
+            key_set.pool.release(slots)
         if not frames:
             return Batch.empty(
                 self.output_schema.empty_frame(),
@@ -180,25 +224,34 @@ class WindowAggregateOperator(Operator):
                 ingest_ns=batch.ingest_ns,
                 final=batch.final,
             )
+        data = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        threshold = thresholds[0] if len(thresholds) == 1 else np.concatenate(thresholds)
         if len(frames) > 1:
             # Rows of several grouping sets: order by window, then by set.
             order = np.argsort(np.concatenate(orders), kind="stable")
-            frames = [pd.concat(frames, ignore_index=True).iloc[order].reset_index(drop=True)]
-            thresholds = [np.concatenate(thresholds)[order]]
-        data = pd.concat(frames, ignore_index=True)[self.output_schema.names]
-        threshold = np.concatenate(thresholds)
+            data = data.iloc[order].reset_index(drop=True)
+            threshold = threshold[order]
         row_watermarks = emission_watermarks(threshold, batch.row_watermarks, self.watermark)
-        return Batch(data, row_watermarks, batch.watermark, batch.ingest_ns, batch.final)
+        return Batch(
+            data[self.output_schema.names],
+            row_watermarks,
+            batch.watermark,
+            batch.ingest_ns,
+            batch.final,
+        )
 
-    def _window_rows(self, set_index: int, slots: np.ndarray) -> pd.DataFrame:
-        state = self.states[set_index]
-        keys = [state.table.keys[slot] for slot in slots]
-        assert all(key is not None for key in keys)
-        key_tuples: list[Any] = keys
-        start = np.fromiter((key[0] for key in key_tuples), dtype=np.int64, count=len(slots))
-        end = np.fromiter((key[1] for key in key_tuples), dtype=np.int64, count=len(slots))
+    def _rows(
+        self,
+        key_set: _KeySet,
+        slots: np.ndarray,
+        key_ids: np.ndarray,
+        starts: np.ndarray,
+        ends: np.ndarray,
+    ) -> pd.DataFrame:
         columns: dict[str, pd.Series] = {}
-        present = key_columns(key_tuples, 2, self.key_sets[set_index], self.input_schema)
+        present: dict[str, pd.Series] = {}
+        if key_set.dictionary is not None:
+            present = dict(zip(key_set.keys, key_set.dictionary.key_columns(key_ids), strict=True))
         for key in self.node.keys:
             if key in present:
                 columns[key] = present[key]
@@ -206,11 +259,10 @@ class WindowAggregateOperator(Operator):
                 column = self.input_schema.find(key)
                 assert column is not None
                 columns[key] = pd.Series([None] * len(slots), dtype=column.type.pandas_dtype())
-        columns["window_start"] = window_bound(start, self.time_type)
-        columns["window_end"] = window_bound(end, self.time_type)
-        columns["window_time"] = window_bound(end - self.precision, self.time_type)
-        columns.update(state.results(slots))
-        state.release(slots.tolist())
+        columns["window_start"] = window_bound(starts, self.time_type)
+        columns["window_end"] = window_bound(ends, self.time_type)
+        columns["window_time"] = window_bound(ends - self.precision, self.time_type)
+        columns.update(key_set.state.results(slots))
         return pd.DataFrame(columns)
 
     # State ---------------------------------------------------------------------------
@@ -219,10 +271,15 @@ class WindowAggregateOperator(Operator):
         state = super().snapshot()
         state.update(
             {
-                "states": [aggregate.snapshot() for aggregate in self.states],
-                "open": {
-                    window: [list(slots) for slots in lists] for window, lists in self.open.items()
-                },
+                "sets": [
+                    {
+                        "state": key_set.state.snapshot(),
+                        "pool": key_set.pool.snapshot(),
+                        "dictionary": key_set.dictionary,
+                    }
+                    for key_set in self.sets
+                ],
+                "open": {window: copy.deepcopy(groups) for window, groups in self.open.items()},
                 "watermark": self.watermark,
                 "sequence": self.sequence,
             }
@@ -231,13 +288,22 @@ class WindowAggregateOperator(Operator):
 
     def restore(self, state: dict[str, Any]) -> None:
         super().restore(state)
-        for aggregate, saved in zip(self.states, state["states"], strict=True):
-            aggregate.restore(saved)
-        self.open = {
-            tuple(window): [list(slots) for slots in lists]
-            for window, lists in state["open"].items()
-        }
+        for key_set, saved in zip(self.sets, state["sets"], strict=True):
+            key_set.pool.restore(saved["pool"])
+            key_set.state.restore(saved["state"])
+            key_set.dictionary = copy.deepcopy(saved["dictionary"])
+        self.open = {window: copy.deepcopy(groups) for window, groups in state["open"].items()}
         self.ends = [(end, start) for start, end in self.open]
         heapq.heapify(self.ends)
         self.watermark = state["watermark"]
         self.sequence = state["sequence"]
+
+
+def _split(codes: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return (order, bounds): positions grouped by code; code c is order[bounds[c] : bounds[c + 1]]."""
+    if count == 1:
+        return np.arange(len(codes), dtype=np.int64), np.array([0, len(codes)], dtype=np.int64)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.zeros(count + 1, dtype=np.int64)
+    bounds[1:] = np.cumsum(np.bincount(codes, minlength=count))
+    return order, bounds

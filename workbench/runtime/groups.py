@@ -1,0 +1,258 @@
+"""Vectorized grouping for window aggregation: key ids, window groups and a slot pool.
+
+Grouping rows by (window, key) is the hot path of every windowed query. A
+Python dict lookup per group and batch is too slow, so keys become dense
+integer ids (:class:`KeyDictionary`), each open window keeps its key ids
+sorted next to their state slots (:class:`WindowGroups`), and a batch finds
+its slots with one hash pass and one ``searchsorted`` per window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.events.types import DataType
+from workbench.runtime.columns import series_from_values
+from workbench.runtime.slots import key_value
+
+_PAIR_SHIFT = 32
+
+
+class KeyDictionary:
+    """Dense ids for the distinct values of one key column, in order of first appearance.
+
+    Id 0 stands for NULL; the first distinct value gets id 1. ROW, ARRAY and
+    MAP values are compared by content; the first occurrence of each is kept
+    to rebuild the column.
+    """
+
+    def __init__(self, kind: DataType | None = None) -> None:
+        self.kind = kind
+        self.nested = kind is not None and kind.is_nested
+        self.index: pd.Index | None = None
+        self.originals: list[Any] = []
+
+    def __len__(self) -> int:
+        return 0 if self.index is None else len(self.index)
+
+    def ids(self, column: pd.Series | np.ndarray) -> np.ndarray:
+        """Return the id of each value, adding ids for values not seen before."""
+        values: Any = column
+        if self.nested:
+            values = pd.Series([key_value(value) for value in column], dtype=object)
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        if len(uniques) == 0:
+            return np.zeros(len(codes), dtype=np.int64)
+        unique_index = pd.Index(uniques)
+        if self.index is None:
+            positions = np.arange(len(unique_index), dtype=np.int64)
+            self.index = unique_index
+            new_positions = positions
+        else:
+            positions = self.index.get_indexer(unique_index).astype(np.int64)
+            new = positions < 0
+            new_positions = np.flatnonzero(new)
+            if len(new_positions):
+                start = len(self.index)
+                self.index = self.index.append(unique_index[new])
+                positions[new] = np.arange(start, start + len(new_positions), dtype=np.int64)
+        if self.nested and len(new_positions):
+            first = _first_positions(codes, len(uniques))
+            self.originals.extend(column[int(first[code])] for code in new_positions)
+        ids_of_uniques = positions + 1
+        return np.where(codes < 0, 0, ids_of_uniques[np.maximum(codes, 0)])
+
+    def values(self, ids: np.ndarray, kind: DataType) -> pd.Series:
+        """Return the typed column of the values with these ids (NULL for id 0)."""
+        if self.index is None or len(ids) == 0:
+            return series_from_values([None] * len(ids), kind)
+        if self.nested:
+            return pd.Series(
+                [None if i == 0 else self.originals[i - 1] for i in ids.tolist()], dtype=object
+            )
+        taken = self.index.take(np.maximum(ids - 1, 0))
+        series = pd.Series(taken, dtype=kind.pandas_dtype() if not kind.is_timestamp else None)
+        if kind.is_timestamp:
+            series = series_from_values(taken.tolist(), kind)
+        nulls = ids == 0
+        if nulls.any():
+            series = series.mask(nulls)
+        return series.reset_index(drop=True)
+
+
+def _first_positions(codes: np.ndarray, count: int) -> np.ndarray:
+    first = np.full(count, -1, dtype=np.int64)
+    valid = codes >= 0
+    positions = np.flatnonzero(valid)
+    first[codes[valid][::-1]] = positions[::-1]
+    return first
+
+
+class GroupDictionary:
+    """One dense id for each distinct combination of several key columns.
+
+    A pair of ids is packed into one integer and numbered by a further
+    dictionary, so any number of columns reduces to one id per row.
+    """
+
+    def __init__(self, kinds: Sequence[DataType]) -> None:
+        self.kinds = list(kinds)
+        self.columns = [KeyDictionary(kind) for kind in kinds]
+        self.pairs = [KeyDictionary() for _ in kinds[1:]]
+
+    def ids(self, columns: Sequence[pd.Series]) -> np.ndarray:
+        if not columns:
+            raise ValueError("a group dictionary needs at least one column")
+        combined = self.columns[0].ids(columns[0])
+        for index, column in enumerate(columns[1:], start=1):
+            packed = (combined << _PAIR_SHIFT) | self.columns[index].ids(column)
+            combined = self.pairs[index - 1].ids(packed)
+        return combined
+
+    def key_columns(self, ids: np.ndarray) -> list[pd.Series]:
+        """Return one typed column per key column for these combined ids."""
+        parts: list[np.ndarray] = []
+        current = ids
+        for index in range(len(self.columns) - 1, 0, -1):
+            pair_index = self.pairs[index - 1].index
+            packed = (
+                np.asarray(pair_index.take(np.maximum(current - 1, 0)), dtype=np.int64)
+                if pair_index is not None and len(current)
+                else np.zeros(len(current), dtype=np.int64)
+            )
+            parts.append(packed & ((1 << _PAIR_SHIFT) - 1))
+            current = packed >> _PAIR_SHIFT
+        parts.append(current)
+        parts.reverse()
+        return [
+            dictionary.values(part, kind)
+            for dictionary, part, kind in zip(self.columns, parts, self.kinds, strict=True)
+        ]
+
+
+class SlotPool:
+    """Reusable state slots; ``on_grow(capacity)`` extends the accumulators' arrays."""
+
+    def __init__(self, on_grow: Callable[[int], None], initial: int = 1024) -> None:
+        self.capacity = 0
+        self.free = np.zeros(0, dtype=np.int64)
+        self._on_grow = on_grow
+        self._grow(initial)
+
+    def _grow(self, needed: int) -> None:
+        capacity = max(needed, self.capacity * 2, 16)
+        added = np.arange(capacity - 1, self.capacity - 1, -1, dtype=np.int64)
+        self.free = np.concatenate([added, self.free])
+        self.capacity = capacity
+        self._on_grow(capacity)
+
+    def allocate(self, count: int) -> np.ndarray:
+        if count > len(self.free):
+            self._grow(self.capacity + count - len(self.free))
+        taken = self.free[len(self.free) - count :][::-1].copy()
+        self.free = self.free[: len(self.free) - count]
+        return taken
+
+    def release(self, slots: np.ndarray) -> None:
+        self.free = np.concatenate([self.free, slots[::-1]])
+
+    @property
+    def used(self) -> int:
+        return self.capacity - len(self.free)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"capacity": self.capacity, "free": self.free.copy()}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.capacity = state["capacity"]
+        self.free = state["free"].copy()
+
+
+#: Largest key id for which a window keeps a dense id-to-slot table (64 Ki ids,
+#: 512 KiB per open window); above it a window keeps sorted ids instead.
+DENSE_KEY_LIMIT = 1 << 16
+
+
+@dataclass
+class WindowGroups:
+    """The groups of one open window: which key ids it holds and their state slots.
+
+    While key ids stay small, ``table[key_id]`` is the slot (-1 when absent),
+    so finding the slots of a batch is one gather. Beyond DENSE_KEY_LIMIT the
+    window switches to sorted ids and ``searchsorted``.
+    """
+
+    table: np.ndarray | None = field(default_factory=lambda: np.full(64, -1, dtype=np.int64))
+    sorted_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    sorted_slots: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def slots(
+        self, key_ids: np.ndarray, pool: SlotPool, clear: Callable[[np.ndarray], None]
+    ) -> np.ndarray:
+        """Return the slot of each row's key id, creating (and clearing) slots for new keys."""
+        if self.table is not None and len(key_ids) and int(key_ids.max()) >= len(self.table):
+            if int(key_ids.max()) >= DENSE_KEY_LIMIT:
+                self._to_sorted()
+            else:
+                size = max(int(key_ids.max()) + 1, 2 * len(self.table))
+                grown = np.full(size, -1, dtype=np.int64)
+                grown[: len(self.table)] = self.table
+                self.table = grown
+        if self.table is None:
+            return self._sorted_slots(key_ids, pool, clear)
+        found = self.table[key_ids]
+        missing = found < 0
+        if missing.any():
+            new_ids = np.unique(key_ids[missing])
+            new_slots = pool.allocate(len(new_ids))
+            clear(new_slots)
+            self.table[new_ids] = new_slots
+            found = self.table[key_ids]
+        return found
+
+    def _to_sorted(self) -> None:
+        assert self.table is not None
+        self.sorted_ids = np.flatnonzero(self.table >= 0).astype(np.int64)
+        self.sorted_slots = self.table[self.sorted_ids]
+        self.table = None
+
+    def _sorted_slots(
+        self, key_ids: np.ndarray, pool: SlotPool, clear: Callable[[np.ndarray], None]
+    ) -> np.ndarray:
+        codes, uniques = pd.factorize(key_ids)
+        unique_ids = np.asarray(uniques, dtype=np.int64)
+        positions = np.searchsorted(self.sorted_ids, unique_ids)
+        clipped = np.minimum(positions, max(len(self.sorted_ids) - 1, 0))
+        found = np.zeros(len(unique_ids), dtype=bool)
+        if len(self.sorted_ids):
+            found = (positions < len(self.sorted_ids)) & (self.sorted_ids[clipped] == unique_ids)
+        unique_slots = np.empty(len(unique_ids), dtype=np.int64)
+        unique_slots[found] = self.sorted_slots[clipped[found]]
+        missing = ~found
+        new_slots = pool.allocate(int(missing.sum()))
+        if len(new_slots):
+            clear(new_slots)
+            unique_slots[missing] = new_slots
+            merged_ids = np.concatenate([self.sorted_ids, unique_ids[missing]])
+            merged_slots = np.concatenate([self.sorted_slots, new_slots])
+            order = np.argsort(merged_ids, kind="stable")
+            self.sorted_ids = merged_ids[order]
+            self.sorted_slots = merged_slots[order]
+        return unique_slots[codes]
+
+    def members(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return (key_ids, slots) of every group, in ascending key id (first-seen) order."""
+        if self.table is None:
+            return self.sorted_ids, self.sorted_slots
+        ids = np.flatnonzero(self.table >= 0).astype(np.int64)
+        return ids, self.table[ids]
+
+    def __len__(self) -> int:
+        if self.table is None:
+            return len(self.sorted_ids)
+        return int((self.table >= 0).sum())
