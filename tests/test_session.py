@@ -159,7 +159,7 @@ INSERT INTO per_window
   SELECT item, COUNT(*), SUM(price)
   FROM TABLE(TUMBLE(TABLE bids, DESCRIPTOR(ts), INTERVAL '10' SECOND))
   GROUP BY item, window_start, window_end;
-INSERT INTO cheap_bids (item, price) SELECT item, price FROM bids WHERE price < 2.5;
+INSERT INTO cheap_bids (item, price) SELECT item, CAST(price AS INT) FROM bids WHERE price < 2.5;
 """
 
 

@@ -171,5 +171,14 @@ class QueryRuntimeError(WorkbenchError):
             if part
         )
         super().__init__(f"{where}: {message}" if where else message)
+        self.detail = message
         self.query = query
         self.operator = operator
+
+    def located(self, query: str, operator: str) -> QueryRuntimeError:
+        """Return this error naming the query and operator, unless it names them already."""
+        if self.query is not None and self.operator is not None:
+            return self
+        return QueryRuntimeError(
+            self.detail, query=self.query or query, operator=self.operator or operator
+        )

@@ -134,6 +134,7 @@ class QueryResult:
 
     def metrics(self) -> pd.DataFrame:
         """Return one row of counters per operator, latencies in milliseconds."""
+        self.run()
         rows: list[dict[str, Any]] = []
         for reader in self.readers:
             counters = reader.counters

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from sqlglot import exp
 
 from workbench.errors import SourceError, UnknownTableError, ValidationError, WorkbenchError
 from workbench.events.infer import schema_from_frame
@@ -25,13 +26,13 @@ from workbench.events.time import parse_duration
 from workbench.events.types import DataType, TimeAttribute
 from workbench.results import QueryResult, StatementResult, TableResult
 from workbench.runner import Job, Replay
-from workbench.settings import Settings
+from workbench.settings import SettingError, Settings
 from workbench.sinks import validate_sink_options
 from workbench.sources import known_connectors, validate_source_options
 from workbench.sql.aggregates import BUILTIN_AGGREGATES, UserAggregate, UserAggregateDef
 from workbench.sql.catalog import Catalog, TableDef, ViewDef
 from workbench.sql.functions import FunctionRegistry
-from workbench.sql.parser import Statement, parse_script
+from workbench.sql.parser import Statement, node_position, parse_script, span
 from workbench.sql.plan import PlanNode, WatermarkSpec
 from workbench.sql.planner import PlanContext, explain, plan_insert, plan_query_statement
 from workbench.sql.planner.ddl import table_from_ddl, view_from_ddl
@@ -210,9 +211,12 @@ class Session:
         if self.catalog.lookup(table.name) is not None:
             if exists:
                 return StatementResult(f"table {table.name!r} already exists")
+            schema_node = statement.node.this
+            name_node = schema_node.this if isinstance(schema_node, exp.Schema) else schema_node
             raise ValidationError(
                 f"table {table.name!r} already exists",
                 sql=statement.script,
+                position=node_position(statement.script, name_node),
                 hint=f"DROP TABLE {table.name} first, or write CREATE TABLE IF NOT EXISTS",
             )
         self.catalog.add(table)
@@ -248,9 +252,12 @@ class Session:
         if existing is not None and not replace:
             if statement.node.args.get("exists"):
                 return StatementResult(f"view {view.name!r} already exists")
+            target = statement.node.this
+            name_node = target.this if isinstance(target, exp.Schema) else target
             raise ValidationError(
                 f"{view.name!r} already exists",
                 sql=statement.script,
+                position=node_position(statement.script, name_node),
                 hint=f"write CREATE OR REPLACE VIEW {view.name} or drop it first",
             )
         self.catalog.add(view, replace=True)
@@ -260,8 +267,10 @@ class Session:
         node = statement.node
         assert node is not None
         kind = str(node.args.get("kind") or "TABLE").upper()
+        targets = node.args.get("tables") or ([node.this] if node.this is not None else [])
         messages = []
-        for table in node.expressions if node.expressions else [node.this]:
+        for table in targets:
+            position = node_position(statement.script, table)
             entry = self.catalog.lookup(table.name)
             if entry is None:
                 if node.args.get("exists"):
@@ -270,15 +279,17 @@ class Session:
                 raise UnknownTableError(
                     f"{kind.lower()} {table.name!r} not found",
                     sql=statement.script,
+                    position=position,
                     hint=self.catalog.suggestion(table.name),
                 )
-            if (kind == "VIEW" and not isinstance(entry, ViewDef)) or (
-                kind == "TABLE" and isinstance(entry, ViewDef)
-            ):
+            is_view = isinstance(entry, ViewDef)
+            if (kind == "VIEW") != is_view:
+                actual = "view" if is_view else "table"
                 raise ValidationError(
-                    f"{table.name!r} is a {'view' if isinstance(entry, ViewDef) else 'table'}; use DROP "
-                    f"{'VIEW' if isinstance(entry, ViewDef) else 'TABLE'}",
+                    f"{table.name!r} is a {actual}",
                     sql=statement.script,
+                    position=position,
+                    hint=f"DROP {actual.upper()} {table.name}",
                 )
             self.catalog.drop(entry.name)
             messages.append(f"dropped {kind.lower()} {entry.name!r}")
@@ -291,7 +302,15 @@ class Session:
             )
             return TableResult(frame)
         key, value = statement.words
-        self.settings.set(key, value)
+        try:
+            self.settings.set(key, value)
+        except SettingError as error:
+            end = statement.start + len(statement.text)
+            raise SettingError(
+                error.message,
+                sql=statement.script,
+                position=span(statement.script, statement.start, end),
+            ) from None
         return StatementResult(f"set '{key}' = '{value}'")
 
     def _show(self, statement: Statement) -> TableResult:

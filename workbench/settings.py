@@ -8,12 +8,12 @@ import zoneinfo
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
-from workbench.errors import WorkbenchError
+from workbench.errors import ValidationError
 
 logger = logging.getLogger(__name__)
 
 
-class SettingError(WorkbenchError):
+class SettingError(ValidationError):
     """A SET statement named an unknown key or gave an invalid value."""
 
 

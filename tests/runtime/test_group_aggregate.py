@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 from tests.support.streams import at, batch, query, records, session_with
 from workbench.errors import UnsupportedError
@@ -215,11 +214,6 @@ def test_order_and_limit_on_final_state() -> None:
     assert records(frame) == [("a", 8)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an aggregate over an updating input plans, then fails at run time with 'aggregating "
-    "an updating input is not supported' (a QueryRuntimeError without position)",
-)
 def test_aggregate_of_aggregate() -> None:
     session = session_with({"events": EVENTS}, batch_rows=1)
     sql = "SELECT n, COUNT(*) AS groups FROM (SELECT k, COUNT(*) AS n FROM events GROUP BY k) GROUP BY n"

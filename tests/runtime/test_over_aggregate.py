@@ -177,11 +177,6 @@ def test_order_by_time_attribute_only() -> None:
         session.sql("SELECT SUM(v) OVER (ORDER BY v) FROM events")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the OVER planner drops the FILTER clause of an aggregate: SUM(v) FILTER (WHERE ...) "
-    "OVER (...) sums every row instead of the filtered ones",
-)
 def test_filter_clause_applied_or_rejected() -> None:
     session = session_with({"events": EVENTS}, delay="2 s")
     sql = "SELECT v, SUM(v) FILTER (WHERE v > 2) OVER (PARTITION BY k ORDER BY ts) AS x FROM events"
@@ -193,11 +188,6 @@ def test_filter_clause_applied_or_rejected() -> None:
     assert records(result.to_pandas()) == [(1, None), (2, 3), (3, 3), (4, 7), (5, 5), (7, 12)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the OVER operator computes numbers only: MIN over a STRING column fails at run time "
-    "with 'could not convert string to float'",
-)
 def test_min_over_strings() -> None:
     frame = pd.DataFrame({"ts": at(1, 2, 3), "s": ["m", "c", "x"]})
     session = session_with({"events": frame})
@@ -207,11 +197,6 @@ def test_min_over_strings() -> None:
     assert result["low"].tolist() == ["m", "c", "c"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FIRST_VALUE plans as an OVER aggregate but the operator raises 'not supported in "
-    "OVER windows' at run time, as a QueryRuntimeError without position",
-)
 def test_first_value_over() -> None:
     session = session_with({"events": EVENTS}, delay="2 s")
 

@@ -107,12 +107,6 @@ def test_operator_error_names_query_and_operator() -> None:
     assert "ZeroDivisionError: three" in str(pipeline.error)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a failing user scalar function raises QueryRuntimeError('FRAGILE failed: ...') "
-    "from expression evaluation, and the operator passes it on without the query and "
-    "operator names",
-)
 def test_function_error_names_query_and_operator() -> None:
     session = session_with({"events": EVENTS})
     session.register_function("fragile", fail_on_three, "BIGINT")
@@ -196,11 +190,6 @@ def test_metrics_latency_of_emitting_operator() -> None:
     assert metrics.loc["calc-5", "busy_ms"] >= 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="QueryResult.metrics() does not run a planned query (late_rows() and rejected_rows() "
-    "do): before a run it returns a frame without rows or columns",
-)
 def test_metrics_runs_query() -> None:
     result = query(session_with({"events": EVENTS}), "SELECT v FROM events")
 

@@ -120,11 +120,6 @@ def test_same_result_any_batch_size() -> None:
     assert len(row_by_row.late_rows()) == len(whole_input.late_rows())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SESSION without PARTITION BY fails at run time: the operator groups rows by zero "
-    "key columns and gets no group codes (zip() argument 3 is shorter than arguments 1-2)",
-)
 def test_session_without_partition() -> None:
     session = session_with({"events": events([0, 2, 20], keys="abc")})
 

@@ -470,11 +470,6 @@ def test_explain_names_window(kind: str) -> None:
     assert "WindowTableFunction" not in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="windows over a TIMESTAMP_LTZ time attribute align to UTC, where Flink aligns them to "
-    "'table.local-time-zone': a one-day window in Asia/Shanghai starts at local midnight",
-)
 def test_ltz_day_window_local_midnight(tmp_path: Path) -> None:
     # 12:00 UTC is 20:00 on Jan 1 in Shanghai; 17:00 UTC is 01:00 on Jan 2 there.
     (tmp_path / "events.csv").write_text(

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 from tests.support.streams import at, batch, ns, query, records, session_with, stamp
-from workbench.errors import SqlSyntaxError
 from workbench.events import types as t
 from workbench.events.schema import Schema
 from workbench.events.time import MIN_WATERMARK, NS_PER_SECOND
@@ -146,12 +144,6 @@ def test_named_arguments_after_data() -> None:
     assert records(frame) == [(1, stamp(0)), (2, stamp(0)), (3, stamp(10))]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=SqlSyntaxError,
-    reason="the dialect reads a window function in FROM only when its first argument is TABLE "
-    "or DATA =>, so named arguments in another order are a syntax error",
-)
 def test_named_arguments_any_order() -> None:
     session = session_with({"events": EVENTS})
 

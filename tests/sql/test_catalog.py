@@ -19,10 +19,6 @@ CSV_TABLE = """CREATE TABLE clicks (
   url STRING,
   WATERMARK FOR ts AS ts - INTERVAL '5' SECOND
 ) WITH ('connector' = 'filesystem', 'path' = 'clicks.csv', 'format' = 'csv')"""
-DROP_REASON = (
-    "every DROP statement fails with AttributeError: the session reads the dropped name from "
-    "node.this, but sqlglot puts the names of DROP in 'tables'"
-)
 
 
 def table(name: str) -> TableDef:
@@ -173,11 +169,6 @@ def test_view_over_view() -> None:
     assert sorted(records(frame)) == [("a", 2), ("b", 3)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CREATE OR REPLACE VIEW over its own name is accepted (planned against the old "
-    "definition), and every later query of the view fails with 'refers to itself'",
-)
 def test_replace_view_reading_itself() -> None:
     session = session_with({"events": EVENTS})
     session.sql("CREATE VIEW steps AS SELECT v FROM events")
@@ -202,7 +193,6 @@ def test_from_pandas_over_view_rejected() -> None:
 # DROP ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=DROP_REASON)
 def test_drop_table() -> None:
     session = session_with({"events": EVENTS})
 
@@ -211,7 +201,6 @@ def test_drop_table() -> None:
     assert session.catalog.lookup("events") is None
 
 
-@pytest.mark.xfail(strict=True, reason=DROP_REASON)
 def test_drop_view() -> None:
     session = session_with({"events": EVENTS})
     session.sql("CREATE VIEW big AS SELECT v FROM events")
@@ -222,31 +211,27 @@ def test_drop_view() -> None:
     assert session.catalog.lookup("events") is not None
 
 
-@pytest.mark.xfail(strict=True, reason=DROP_REASON)
 def test_drop_if_exists_missing() -> None:
     result = Session(progress=False).sql("DROP TABLE IF EXISTS nothing")
 
     assert isinstance(result, StatementResult)
 
 
-@pytest.mark.xfail(strict=True, reason=DROP_REASON)
 def test_drop_missing_raises() -> None:
     with pytest.raises(UnknownTableError):
         session_with({"events": EVENTS}).sql("DROP TABLE eventz")
 
 
-@pytest.mark.xfail(strict=True, reason=DROP_REASON)
 def test_drop_table_on_view_raises() -> None:
     session = session_with({"events": EVENTS})
     session.sql("CREATE VIEW big AS SELECT v FROM events")
 
-    with pytest.raises(ValidationError, match="use DROP VIEW"):
+    with pytest.raises(ValidationError, match="DROP VIEW"):
         session.sql("DROP TABLE big")
 
 
-@pytest.mark.xfail(strict=True, reason=DROP_REASON)
 def test_drop_view_on_table_raises() -> None:
-    with pytest.raises(ValidationError, match="use DROP TABLE"):
+    with pytest.raises(ValidationError, match="DROP TABLE"):
         session_with({"events": EVENTS}).sql("DROP VIEW events")
 
 

@@ -203,11 +203,6 @@ def test_group_by_map_value(tmp_path: Path) -> None:
     assert sorted(records(frame), key=repr) == sorted([("v1", 1), (None, 1)], key=repr)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="after GROUP BY a nested field, the select list resolves payload.`user`.name to the "
-    "grouping key's column, whose type is STRING, and fails with \"field 'user' not found\"",
-)
 def test_group_by_nested_field(tmp_path: Path) -> None:
     session = nested_session(tmp_path)
 
@@ -374,11 +369,6 @@ def test_legacy_auxiliary_needs_matching_window() -> None:
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the legacy GROUP BY SESSION(ts, INTERVAL ...) form is a syntax error "
-    "(\"unexpected '('\"), although the planner lists SESSION among the legacy windows",
-)
 def test_legacy_session() -> None:
     session = session_with({"events": EVENTS})
 
@@ -481,11 +471,6 @@ def test_unaliased_expression_named_by_text() -> None:
     assert list(frame.to_pandas().columns) == ["v + 1", "SUM(v)"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the name of an unaliased OVER expression is cut before its closing parenthesis "
-    "('SUM(v) OVER (ORDER BY ts'), because the span of an OVER window is not extended",
-)
 def test_unaliased_over_named_by_text() -> None:
     frame = query(session_with({"events": EVENTS}), "SELECT SUM(v) OVER (ORDER BY ts) FROM events")
 
@@ -580,11 +565,6 @@ def test_insert_order_by_rejected() -> None:
         session.sql("INSERT INTO sink SELECT v FROM events ORDER BY v")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="INSERT INTO converts with explicit-CAST rules: a TIMESTAMP column is written into "
-    "an INT sink column as epoch seconds, where Flink rejects a cast that is not implicit",
-)
 def test_insert_timestamp_into_int_rejected() -> None:
     session = session_with({"events": EVENTS})
     session.sql("CREATE TABLE sink (n INT) WITH ('connector' = 'blackhole')")
@@ -593,11 +573,6 @@ def test_insert_timestamp_into_int_rejected() -> None:
         session.sql("INSERT INTO sink SELECT ts FROM events")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="INSERT INTO converts with explicit-CAST rules: a STRING column written into a "
-    "BIGINT sink column becomes NULL for every value that is not a number",
-)
 def test_insert_string_into_bigint_rejected() -> None:
     session = session_with({"events": EVENTS})
     session.sql("CREATE TABLE sink (n BIGINT) WITH ('connector' = 'blackhole')")
@@ -606,11 +581,6 @@ def test_insert_string_into_bigint_rejected() -> None:
         session.sql("INSERT INTO sink SELECT k FROM events")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="INSERT INTO with a partial column list plans, then fails at run time with "
-    '"the rows lack the columns ..." instead of writing NULL to the unlisted columns',
-)
 def test_insert_partial_column_list(tmp_path: Path) -> None:
     session = session_with({"events": EVENTS})
     session.base_dir = tmp_path
@@ -691,11 +661,6 @@ def test_order_by_position_and_alias() -> None:
     assert records(by_alias.to_pandas()) == records(by_position.to_pandas())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="EXPLAIN prints nested field access as FIELD(FIELD(payload)), without the names of "
-    "the fields, so two different fields of a ROW print the same",
-)
 def test_explain_names_nested_fields(tmp_path: Path) -> None:
     session = nested_session(tmp_path)
 

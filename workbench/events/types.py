@@ -319,3 +319,47 @@ def can_cast(source: DataType, target: DataType) -> bool:
     if s in NUMERIC_KINDS and t in TIMESTAMP_KINDS:
         return True
     return s in TIMESTAMP_KINDS and t in INTEGER_KINDS
+
+
+def can_cast_implicitly(source: DataType, target: DataType) -> bool:
+    """Return whether a value of ``source`` type may be stored as ``target`` without CAST.
+
+    Allowed: NULL to anything, the same kind (any length or precision), and
+    numeric widening (a smaller integer to a larger one, any number to FLOAT,
+    DOUBLE or DECIMAL).
+    """
+    s, t = source.plain(), target.plain()
+    if s.kind is TypeKind.NULL or (s.kind == t.kind and not s.is_nested):
+        return True
+    if s.is_integer and t.is_integer:
+        return _INTEGER_RANK[s.kind] <= _INTEGER_RANK[t.kind]
+    if s.is_numeric and t.kind in (TypeKind.FLOAT, TypeKind.DOUBLE, TypeKind.DECIMAL):
+        return not (s.kind is TypeKind.DOUBLE and t.kind is TypeKind.FLOAT)
+    if s.kind is TypeKind.ARRAY and t.kind is TypeKind.ARRAY and s.element and t.element:
+        return can_cast_implicitly(s.element, t.element)
+    if (
+        s.kind is TypeKind.MAP
+        and t.kind is TypeKind.MAP
+        and s.key
+        and t.key
+        and s.value
+        and t.value
+    ):
+        return can_cast_implicitly(s.key, t.key) and can_cast_implicitly(s.value, t.value)
+    if s.kind is TypeKind.ROW and t.kind is TypeKind.ROW and len(s.fields) == len(t.fields):
+        return all(
+            can_cast_implicitly(a.type, b.type) for a, b in zip(s.fields, t.fields, strict=True)
+        )
+    return False
+
+
+def window_bound_type(time_type: DataType) -> DataType:
+    """Return the type of window_start and window_end for a time attribute's type.
+
+    Windows over TIMESTAMP_LTZ align to the session time zone, so their bounds
+    are local wall-clock TIMESTAMPs (window_time stays TIMESTAMP_LTZ), as in Flink.
+    """
+    plain = time_type.plain().with_nullable(False)
+    if plain.kind is TypeKind.TIMESTAMP_LTZ:
+        return DataType(TypeKind.TIMESTAMP, nullable=False, precision=plain.precision)
+    return plain

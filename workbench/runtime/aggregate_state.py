@@ -112,12 +112,16 @@ def _column_type(schema: Schema, name: str) -> Any:
 
 
 def group_keys(
-    columns: Sequence[np.ndarray | pd.Series],
+    columns: Sequence[np.ndarray | pd.Series], rows: int | None = None
 ) -> tuple[np.ndarray, list[tuple[Hashable, ...]]]:
-    """Return (codes, keys): each row's group number and each group's key tuple."""
-    codes, first_rows = factorize_rows(columns)
+    """Return (codes, keys): each row's group number and each group's key tuple.
+
+    Without columns every row is in one group; ``rows`` then gives the row count.
+    """
     if not columns:
-        return codes, [() for _ in range(len(first_rows))]
+        count = rows or 0
+        return np.zeros(count, dtype=np.int64), [()] if count else []
+    codes, first_rows = factorize_rows(columns)
     materialized: list[list[Any]] = []
     for column in columns:
         if isinstance(column, np.ndarray):

@@ -74,10 +74,7 @@ class GroupAggregateOperator(Operator):
     ) -> None:
         keys = self.key_sets[set_index]
         state = self.states[set_index]
-        codes, key_tuples = group_keys([batch.data[key] for key in keys])
-        if not keys:
-            codes = np.zeros(len(batch), dtype=np.int64)
-            key_tuples = [()]
+        codes, key_tuples = group_keys([batch.data[key] for key in keys], len(batch))
         slots, _ = state.slots_for(key_tuples)
         needed = state.needed_columns
         frame = {name: batch.data[name].reset_index(drop=True) for name in needed}

@@ -9,6 +9,7 @@ same event time as the current row (its peers).
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -17,13 +18,14 @@ import pandas as pd
 from workbench.events.batch import Batch
 from workbench.events.schema import Schema
 from workbench.events.time import MAX_WATERMARK, MIN_WATERMARK, to_ns
-from workbench.runtime.columns import from_state_array, to_state_array
+from workbench.runtime.columns import from_state_array, series_from_values, to_state_array
 from workbench.runtime.operator import Operator
 from workbench.runtime.slots import factorize_rows
 from workbench.sql.aggregates import canonical_name
 from workbench.sql.plan import AggCall, OverAggregate
 
-SUPPORTED = frozenset(
+#: Aggregates computed with pandas rolling windows when their argument is a number.
+ROLLING = frozenset(
     {"COUNT", "SUM", "AVG", "MIN", "MAX", "STDDEV_POP", "STDDEV_SAMP", "VAR_POP", "VAR_SAMP"}
 )
 
@@ -121,8 +123,8 @@ class OverAggregateOperator(Operator):
 
     def _aggregate(self, frame: pd.DataFrame, call: AggCall) -> pd.Series:
         function = canonical_name(call.function)
-        if function not in SUPPORTED:
-            raise ValueError(f"{call.function} is not supported in OVER windows")
+        if function not in ROLLING or call.distinct or not self._numeric(call):
+            return self._aggregate_frames(frame, call, function)
         if call.args:
             column = self.input_schema.find(call.args[0])
             assert column is not None
@@ -175,6 +177,59 @@ class OverAggregateOperator(Operator):
             )
         return from_state_array(np.where(valid_result, result, 0.0), valid_result, call.type)
 
+    def _numeric(self, call: AggCall) -> bool:
+        if not call.args:
+            return True
+        column = self.input_schema.find(call.args[0])
+        assert column is not None
+        return column.type.is_numeric or column.type.kind.value == "NULL"
+
+    def _bounds(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Return, per row, the first and last position of its frame (inclusive)."""
+        count = len(frame)
+        positions = np.arange(count, dtype=np.int64)
+        partitions = frame["__partition"].to_numpy()
+        times = frame["__time"].to_numpy()
+        new_partition = np.ones(count, dtype=bool)
+        new_partition[1:] = partitions[1:] != partitions[:-1]
+        partition_start = np.maximum.accumulate(np.where(new_partition, positions, 0))
+        spec = self.node.frame
+        if spec.kind == "ROWS":
+            if spec.preceding is None:
+                return partition_start, positions
+            return np.maximum(partition_start, positions - spec.preceding), positions
+        starts = partition_start.copy()
+        ends = positions.copy()
+        boundaries = [*np.flatnonzero(new_partition).tolist(), count]
+        for first, stop in itertools.pairwise(boundaries):
+            part_times = times[first:stop]
+            # Rows with the same time are peers: the frame ends at the last of them.
+            ends[first:stop] = first + np.searchsorted(part_times, part_times, side="right") - 1
+            if spec.preceding is not None:
+                lower = part_times - spec.preceding
+                starts[first:stop] = first + np.searchsorted(part_times, lower, side="left")
+        return starts, ends
+
+    def _aggregate_frames(self, frame: pd.DataFrame, call: AggCall, function: str) -> pd.Series:
+        """Compute an aggregate row by row over each new row's frame (any type, DISTINCT)."""
+        starts, ends = self._bounds(frame)
+        if call.args:
+            values = frame[call.args[0]].to_numpy(dtype=object)
+            valid = frame[call.args[0]].notna().to_numpy(dtype=bool)
+        else:
+            values = np.ones(len(frame), dtype=object)
+            valid = np.ones(len(frame), dtype=bool)
+        if call.filter is not None:
+            valid &= frame[call.filter].fillna(False).to_numpy(dtype=bool)
+        new_rows = np.flatnonzero(frame["__new"].to_numpy(dtype=bool))
+        results: list[Any] = [None] * len(frame)
+        for row in new_rows.tolist():
+            window = values[starts[row] : ends[row] + 1][
+                valid[starts[row] : ends[row] + 1]
+            ].tolist()
+            results[row] = _reduce(function, window, call)
+        return series_from_values(results, call.type)
+
     def _keep_history(self, combined: pd.DataFrame) -> None:
         frame_spec = self.node.frame
         history = combined.drop(columns=["__new", *[call.output for call in self.node.aggregates]])
@@ -203,3 +258,33 @@ class OverAggregateOperator(Operator):
         self.history = state["history"]
         self.watermark = state["watermark"]
         self.sequence = state["sequence"]
+
+
+def _reduce(function: str, values: list[Any], call: AggCall) -> Any:
+    """Return one aggregate over the non-null values of a frame, in frame order."""
+    if call.distinct:
+        values = list(dict.fromkeys(values))
+    if function == "COUNT":
+        return len(values)
+    if not values:
+        return None
+    if function == "SUM":
+        return sum(values)
+    if function == "AVG":
+        return float(np.mean(np.asarray(values, dtype=np.float64)))
+    if function == "MIN":
+        return min(values)
+    if function == "MAX":
+        return max(values)
+    if function == "FIRST_VALUE":
+        return values[0]
+    if function == "LAST_VALUE":
+        return values[-1]
+    if function == "LISTAGG":
+        separator = str(call.constants[0]) if call.constants else ","
+        return separator.join(str(value) for value in values)
+    sample = function.endswith("_SAMP")
+    if sample and len(values) < 2:
+        return None
+    variance = float(np.var(np.asarray(values, dtype=np.float64), ddof=1 if sample else 0))
+    return variance**0.5 if function.startswith("STDDEV") else variance

@@ -18,6 +18,7 @@ from streamz import Stream
 
 from workbench.errors import QueryRuntimeError, WorkbenchError
 from workbench.events.batch import Batch
+from workbench.events.types import TypeKind
 from workbench.runtime.calc import CalcOperator
 from workbench.runtime.group_aggregate import GroupAggregateOperator
 from workbench.runtime.operator import Operator
@@ -47,6 +48,8 @@ class OperatorNode(Stream):  # type: ignore[misc]
         port = next((index for index, upstream in enumerate(self.upstreams) if upstream is who), 0)
         try:
             outputs = self.operator.on_batch(x, port)
+        except QueryRuntimeError as error:
+            raise error.located(self.query, self.operator.name) from error
         except WorkbenchError:
             raise
         except Exception as error:
@@ -126,7 +129,7 @@ class Pipeline:
             entry.stream.emit(make_batch())
         except WorkbenchError as error:
             self.error = error
-            logger.error("query %s failed in %s: %s", self.name, entry.operator.name, error)
+            logger.error("query %s failed: %s", self.name, error)
 
 
 class Compiler:
@@ -184,6 +187,13 @@ class Compiler:
         self.pipeline.nodes.append(stream)
         return stream
 
+    def _zone(self, node: p.PlanNode) -> str | None:
+        """Return the time zone windows align to: the session's for TIMESTAMP_LTZ time."""
+        column = node.schema.find("window_time")
+        if column is not None and column.type.kind is TypeKind.TIMESTAMP_LTZ:
+            return self.time_zone
+        return None
+
     def _operator(self, node: p.PlanNode) -> Operator:
         aggregates = self.user_aggregates
         if isinstance(node, p.Calc):
@@ -191,21 +201,35 @@ class Compiler:
         if isinstance(node, p.WindowAggregate):
             if node.window is not None and node.window.kind == "SESSION":
                 return SessionWindowOperator(
-                    self._name("session-aggregate"), node, node.input.schema, aggregates
+                    self._name("session-aggregate"),
+                    node,
+                    node.input.schema,
+                    aggregates,
+                    self._zone(node),
                 )
             return WindowAggregateOperator(
-                self._name("window-aggregate"), node, node.input.schema, aggregates
+                self._name("window-aggregate"),
+                node,
+                node.input.schema,
+                aggregates,
+                self._zone(node),
             )
         if isinstance(node, p.WindowTableFunction):
             if node.window.kind == "SESSION":
-                return SessionWindowOperator(self._name("session-window"), node, node.input.schema)
-            return WindowTableOperator(self._name("window"), node, node.input.schema)
+                return SessionWindowOperator(
+                    self._name("session-window"), node, node.input.schema, zone=self._zone(node)
+                )
+            return WindowTableOperator(
+                self._name("window"), node, node.input.schema, self._zone(node)
+            )
         if isinstance(node, p.GroupAggregate):
             return GroupAggregateOperator(
                 self._name("group-aggregate"), node, node.input.schema, aggregates
             )
         if isinstance(node, p.WindowRank):
-            return WindowRankOperator(self._name("window-rank"), node, node.input.schema)
+            return WindowRankOperator(
+                self._name("window-rank"), node, node.input.schema, self._zone(node)
+            )
         if isinstance(node, p.OverAggregate):
             return OverAggregateOperator(self._name("over-aggregate"), node, node.input.schema)
         if isinstance(node, p.Union):

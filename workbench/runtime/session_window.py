@@ -24,9 +24,15 @@ import pandas as pd
 from workbench.events.batch import Batch
 from workbench.events.schema import Schema
 from workbench.events.time import MAX_WATERMARK, MIN_WATERMARK, to_ns
+from workbench.events.types import DataType
 from workbench.runtime.aggregate_state import AggregateState, group_keys, key_columns
 from workbench.runtime.operator import Operator
-from workbench.runtime.windows import emission_watermarks, processing_time_batch, window_bound
+from workbench.runtime.windows import (
+    WindowClock,
+    emission_watermarks,
+    processing_time_batch,
+    window_bound,
+)
 from workbench.sql.aggregates import UserAggregateDef
 from workbench.sql.plan import WindowAggregate, WindowSpec, WindowTableFunction
 
@@ -52,9 +58,12 @@ class SessionWindowOperator(Operator):
         node: WindowAggregate | WindowTableFunction,
         input_schema: Schema,
         user_aggregates: dict[str, UserAggregateDef] | None = None,
+        zone: str | None = None,
     ) -> None:
         super().__init__(name, node.schema)
         assert node.window is not None
+        # Sessions are measured in instants; their bounds are shown on the local clock.
+        self.clock = WindowClock(zone)
         self.node = node
         self.spec: WindowSpec = node.window
         self.input_schema = input_schema
@@ -70,9 +79,8 @@ class SessionWindowOperator(Operator):
         self.next_number = 0
         self.watermark = MIN_WATERMARK
         self.sequence = 0
-        column = input_schema.find(self.spec.time_column)
-        assert column is not None
-        self.time_type = column.type.plain()
+        self.bound_type = _plain_type(node.schema, "window_start")
+        self.time_type = _plain_type(node.schema, "window_time")
 
     def describe(self) -> str:
         return self.node.label()
@@ -92,7 +100,7 @@ class SessionWindowOperator(Operator):
         data = batch.data
         timestamps = to_ns(data[self.spec.time_column]).tolist()
         watermarks = batch.row_watermarks.tolist()
-        codes, keys = group_keys([data[key] for key in self.spec.partition_keys])
+        codes, keys = group_keys([data[key] for key in self.spec.partition_keys], len(data))
         gap, precision = self.spec.gap_ns, self.spec.precision_ns
         numbers = np.full(len(data), -1, dtype=np.int64)
         merged_into: dict[int, int] = {}
@@ -231,8 +239,8 @@ class SessionWindowOperator(Operator):
                 columns[key] = pd.Series([None] * len(fired), dtype=column.type.pandas_dtype())
         starts = np.array([s.start for s in fired], dtype=np.int64)
         ends = np.array([s.end for s in fired], dtype=np.int64)
-        columns["window_start"] = window_bound(starts, self.time_type)
-        columns["window_end"] = window_bound(ends, self.time_type)
+        columns["window_start"] = window_bound(self.clock.local(starts), self.bound_type)
+        columns["window_end"] = window_bound(self.clock.local(ends), self.bound_type)
         columns["window_time"] = window_bound(ends - self.spec.precision_ns, self.time_type)
         columns.update(self.state.results(slots))
         self.state.release(slots.tolist())
@@ -244,10 +252,10 @@ class SessionWindowOperator(Operator):
             rows = pd.concat(session.rows, ignore_index=True)
             count = len(rows)
             rows["window_start"] = window_bound(
-                np.full(count, session.start, dtype=np.int64), self.time_type
+                self.clock.local(np.full(count, session.start, dtype=np.int64)), self.bound_type
             )
             rows["window_end"] = window_bound(
-                np.full(count, session.end, dtype=np.int64), self.time_type
+                self.clock.local(np.full(count, session.end, dtype=np.int64)), self.bound_type
             )
             rows["window_time"] = window_bound(
                 np.full(count, session.end - self.spec.precision_ns, dtype=np.int64), self.time_type
@@ -274,3 +282,9 @@ class SessionWindowOperator(Operator):
         self.sequence = state["sequence"]
         if self.state is not None and state["state"] is not None:
             self.state.restore(state["state"])
+
+
+def _plain_type(schema: Schema, name: str) -> DataType:
+    column = schema.find(name)
+    assert column is not None
+    return column.type.plain()

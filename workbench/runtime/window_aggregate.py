@@ -20,11 +20,13 @@ import pandas as pd
 from workbench.events.batch import Batch
 from workbench.events.schema import Schema
 from workbench.events.time import MAX_WATERMARK, MIN_WATERMARK, to_ns
+from workbench.events.types import DataType
 from workbench.runtime.aggregate_state import AggregateState
 from workbench.runtime.groups import GroupDictionary, SlotPool, WindowGroups
 from workbench.runtime.operator import Operator
 from workbench.runtime.slots import factorize_rows
 from workbench.runtime.windows import (
+    WindowClock,
     assign,
     emission_watermarks,
     processing_time_batch,
@@ -63,10 +65,12 @@ class WindowAggregateOperator(Operator):
         node: WindowAggregate,
         input_schema: Schema,
         user_aggregates: dict[str, UserAggregateDef] | None = None,
+        zone: str | None = None,
     ) -> None:
         super().__init__(name, node.schema)
         self.node = node
         self.input_schema = input_schema
+        self.clock = WindowClock(zone)
         self.precision = node.window.precision_ns if node.window else node.precision_ns
         key_sets = list(node.grouping_sets) if node.grouping_sets is not None else [node.keys]
         self.sets = [
@@ -79,19 +83,13 @@ class WindowAggregateOperator(Operator):
         ]
         # Open windows: (start, end) -> the groups of each grouping set in that window.
         self.open: dict[tuple[int, int], list[WindowGroups]] = {}
-        self.ends: list[tuple[int, int]] = []
+        # Heap of (end instant, start, end): windows fire in order of their end instant.
+        self.ends: list[tuple[int, int, int]] = []
         self.watermark = MIN_WATERMARK
         self.sequence = 0
-        self.time_type = self._time_type()
+        self.bound_type = _column_type(node.schema, "window_start")
+        self.time_type = _column_type(node.schema, "window_time")
         self.needed = self.sets[0].state.needed_columns
-
-    def _time_type(self) -> Any:
-        if self.node.window is not None:
-            column = self.input_schema.find(self.node.window.time_column)
-        else:
-            column = self.input_schema.find(self.node.window_end_column)
-        assert column is not None
-        return column.type.plain()
 
     def describe(self) -> str:
         return self.node.label()
@@ -111,7 +109,7 @@ class WindowAggregateOperator(Operator):
     def _windows_of(self, batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         data = batch.data
         if self.node.window is not None:
-            timestamps = to_ns(data[self.node.window.time_column])
+            timestamps = self.clock.local(to_ns(data[self.node.window.time_column]))
             return assign(self.node.window, timestamps)
         start = to_ns(data[self.node.window_start_column])
         end = to_ns(data[self.node.window_end_column])
@@ -119,7 +117,7 @@ class WindowAggregateOperator(Operator):
 
     def _accumulate(self, batch: Batch) -> None:
         rows, start, end = self._windows_of(batch)
-        counted = end - self.precision > batch.row_watermarks[rows]
+        counted = self.clock.instants(end) - self.precision > batch.row_watermarks[rows]
         self._report_late(batch, rows, counted)
         if not counted.any():
             self.sequence += len(batch)
@@ -170,7 +168,7 @@ class WindowAggregateOperator(Operator):
         groups = self.open.get(window)
         if groups is None:
             groups = self.open[window] = [WindowGroups() for _ in self.sets]
-            heapq.heappush(self.ends, (window[1], window[0]))
+            heapq.heappush(self.ends, (self.clock.instant(window[1]), window[0], window[1]))
         return groups
 
     def _report_late(self, batch: Batch, rows: np.ndarray, counted: np.ndarray) -> None:
@@ -190,9 +188,11 @@ class WindowAggregateOperator(Operator):
 
     def _fire(self, watermark: int, batch: Batch) -> Batch:
         fired: list[tuple[int, int]] = []
+        instants: list[int] = []
         while self.ends and self.ends[0][0] - self.precision <= watermark:
-            end, start = heapq.heappop(self.ends)
+            instant, start, end = heapq.heappop(self.ends)
             fired.append((start, end))
+            instants.append(instant)
         if not fired:
             return Batch.empty(
                 self.output_schema.empty_frame(),
@@ -213,8 +213,11 @@ class WindowAggregateOperator(Operator):
             key_ids = np.concatenate([part[0] for part in parts])
             starts = np.repeat(np.array([w[0] for w in fired], dtype=np.int64), sizes)
             ends = np.repeat(np.array([w[1] for w in fired], dtype=np.int64), sizes)
-            frames.append(self._rows(key_set, slots, key_ids, starts, ends))
-            thresholds.append(ends - self.precision)
+            times = np.repeat(np.array(instants, dtype=np.int64), sizes) - self.precision
+            frames.append(
+                self._rows(key_set, slots, key_ids, starts=starts, ends=ends, times=times)
+            )
+            thresholds.append(times)
             orders.append(np.repeat(np.arange(len(fired), dtype=np.int64), sizes))
             key_set.pool.release(slots)
         if not frames:
@@ -245,8 +248,10 @@ class WindowAggregateOperator(Operator):
         key_set: _KeySet,
         slots: np.ndarray,
         key_ids: np.ndarray,
+        *,
         starts: np.ndarray,
         ends: np.ndarray,
+        times: np.ndarray,
     ) -> pd.DataFrame:
         columns: dict[str, pd.Series] = {}
         present: dict[str, pd.Series] = {}
@@ -259,9 +264,9 @@ class WindowAggregateOperator(Operator):
                 column = self.input_schema.find(key)
                 assert column is not None
                 columns[key] = pd.Series([None] * len(slots), dtype=column.type.pandas_dtype())
-        columns["window_start"] = window_bound(starts, self.time_type)
-        columns["window_end"] = window_bound(ends, self.time_type)
-        columns["window_time"] = window_bound(ends - self.precision, self.time_type)
+        columns["window_start"] = window_bound(starts, self.bound_type)
+        columns["window_end"] = window_bound(ends, self.bound_type)
+        columns["window_time"] = window_bound(times, self.time_type)
         columns.update(key_set.state.results(slots))
         return pd.DataFrame(columns)
 
@@ -293,7 +298,7 @@ class WindowAggregateOperator(Operator):
             key_set.state.restore(saved["state"])
             key_set.dictionary = copy.deepcopy(saved["dictionary"])
         self.open = {window: copy.deepcopy(groups) for window, groups in state["open"].items()}
-        self.ends = [(end, start) for start, end in self.open]
+        self.ends = [(self.clock.instant(end), start, end) for start, end in self.open]
         heapq.heapify(self.ends)
         self.watermark = state["watermark"]
         self.sequence = state["sequence"]
@@ -307,3 +312,9 @@ def _split(codes: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
     bounds = np.zeros(count + 1, dtype=np.int64)
     bounds[1:] = np.cumsum(np.bincount(codes, minlength=count))
     return order, bounds
+
+
+def _column_type(schema: Schema, name: str) -> DataType:
+    column = schema.find(name)
+    assert column is not None
+    return column.type.plain()

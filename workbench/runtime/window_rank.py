@@ -11,9 +11,11 @@ import pandas as pd
 from workbench.events.batch import Batch
 from workbench.events.schema import Schema
 from workbench.events.time import MAX_WATERMARK, MIN_WATERMARK, to_ns
+from workbench.events.types import DataType
 from workbench.runtime.operator import Operator
 from workbench.runtime.slots import factorize_rows
 from workbench.runtime.windows import (
+    WindowClock,
     assign,
     emission_watermarks,
     processing_time_batch,
@@ -28,19 +30,22 @@ class WindowRankOperator(Operator):
     Ties in ROW_NUMBER keep arrival order, so results are deterministic.
     """
 
-    def __init__(self, name: str, node: WindowRank, input_schema: Schema) -> None:
+    def __init__(
+        self, name: str, node: WindowRank, input_schema: Schema, zone: str | None = None
+    ) -> None:
         super().__init__(name, node.schema)
         self.node = node
         self.input_schema = input_schema
+        self.clock = WindowClock(zone)
         self.precision = node.window.precision_ns if node.window else node.precision_ns
         self.buffers: dict[tuple[int, int], list[pd.DataFrame]] = {}
-        self.ends: list[tuple[int, int]] = []
+        # Heap of (end instant, start, end): windows fire in order of their end instant.
+        self.ends: list[tuple[int, int, int]] = []
         self.watermark = MIN_WATERMARK
         self.sequence = 0
         if node.window is not None:
-            column = input_schema.find(node.window.time_column)
-            assert column is not None
-            self.time_type = column.type.plain()
+            self.bound_type = _plain_type(node.schema, "window_start")
+            self.time_type = _plain_type(node.schema, "window_time")
 
     def describe(self) -> str:
         return self.node.label()
@@ -57,16 +62,18 @@ class WindowRankOperator(Operator):
     def _buffer(self, batch: Batch) -> None:
         data = batch.data
         if self.node.window is not None:
-            rows, start, end = assign(self.node.window, to_ns(data[self.node.window.time_column]))
+            local = self.clock.local(to_ns(data[self.node.window.time_column]))
+            rows, start, end = assign(self.node.window, local)
             data = data.take(rows).reset_index(drop=True)
-            data["window_start"] = window_bound(start, self.time_type)
-            data["window_end"] = window_bound(end, self.time_type)
-            data["window_time"] = window_bound(end - self.precision, self.time_type)
+            data["window_start"] = window_bound(start, self.bound_type)
+            data["window_end"] = window_bound(end, self.bound_type)
+            closes = self.clock.instants(end) - self.precision
+            data["window_time"] = window_bound(closes, self.time_type)
         else:
             rows = np.arange(len(data), dtype=np.int64)
             start = to_ns(data[self.node.window_start_column])
             end = to_ns(data[self.node.window_end_column])
-        counted = end - self.precision > batch.row_watermarks[rows]
+        counted = self.clock.instants(end) - self.precision > batch.row_watermarks[rows]
         seen = np.zeros(len(batch), dtype=bool)
         seen[rows[counted]] = True
         late = np.flatnonzero(~seen)
@@ -86,17 +93,17 @@ class WindowRankOperator(Operator):
             window = (int(bounds[0]), int(bounds[1]))
             if window not in self.buffers:
                 self.buffers[window] = []
-                heapq.heappush(self.ends, (window[1], window[0]))
+                heapq.heappush(self.ends, (self.clock.instant(window[1]), window[0], window[1]))
             self.buffers[window].append(data.iloc[positions])
 
     def _fire(self, watermark: int, batch: Batch) -> Batch:
         parts: list[pd.DataFrame] = []
         thresholds: list[int] = []
         while self.ends and self.ends[0][0] - self.precision <= watermark:
-            end, start = heapq.heappop(self.ends)
+            instant, start, end = heapq.heappop(self.ends)
             frame = pd.concat(self.buffers.pop((start, end)), ignore_index=True)
             parts.append(frame.assign(__window=len(thresholds)))
-            thresholds.append(end - self.precision)
+            thresholds.append(instant - self.precision)
         if not parts:
             return Batch.empty(
                 self.output_schema.empty_frame(), batch.watermark, batch.ingest_ns, batch.final
@@ -130,7 +137,7 @@ class WindowRankOperator(Operator):
 
     def restore(self, state: dict[str, Any]) -> None:
         self.buffers = {tuple(k): list(v) for k, v in state["buffers"].items()}
-        self.ends = [(end, start) for start, end in self.buffers]
+        self.ends = [(self.clock.instant(end), start, end) for start, end in self.buffers]
         heapq.heapify(self.ends)
         self.watermark = state["watermark"]
         self.sequence = state["sequence"]
@@ -198,3 +205,9 @@ def _differs(column: pd.Series) -> np.ndarray:
     different[both_values] = values[:-1][both_values] != values[1:][both_values]
     different |= previous_nulls != current_nulls
     return different
+
+
+def _plain_type(schema: Schema, name: str) -> DataType:
+    column = schema.find(name)
+    assert column is not None
+    return column.type.plain()

@@ -7,8 +7,9 @@ import numpy as np
 from workbench.events.batch import Batch
 from workbench.events.schema import Schema
 from workbench.events.time import to_ns
+from workbench.events.types import DataType
 from workbench.runtime.operator import Operator
-from workbench.runtime.windows import assign, processing_time_batch, window_bound
+from workbench.runtime.windows import WindowClock, assign, processing_time_batch, window_bound
 from workbench.sql.plan import WindowTableFunction
 
 
@@ -19,13 +20,15 @@ class WindowTableOperator(Operator):
     not fired yet; a row whose windows have all fired is late.
     """
 
-    def __init__(self, name: str, node: WindowTableFunction, input_schema: Schema) -> None:
+    def __init__(
+        self, name: str, node: WindowTableFunction, input_schema: Schema, zone: str | None = None
+    ) -> None:
         super().__init__(name, node.schema)
         self.node = node
         self.input_schema = input_schema
-        column = input_schema.find(node.window.time_column)
-        assert column is not None
-        self.time_type = column.type.plain()
+        self.clock = WindowClock(zone)
+        self.bound_type = _plain_type(node.schema, "window_start")
+        self.time_type = _plain_type(node.schema, "window_time")
 
     def describe(self) -> str:
         return self.node.label()
@@ -39,8 +42,9 @@ class WindowTableOperator(Operator):
                 )
             ]
         spec = self.node.window
-        rows, start, end = assign(spec, to_ns(batch.data[spec.time_column]))
-        counted = end - spec.precision_ns > batch.row_watermarks[rows]
+        rows, start, end = assign(spec, self.clock.local(to_ns(batch.data[spec.time_column])))
+        closes = self.clock.instants(end) - spec.precision_ns
+        counted = closes > batch.row_watermarks[rows]
         seen = np.zeros(len(batch), dtype=bool)
         seen[rows[counted]] = True
         late = np.flatnonzero(~seen)
@@ -50,11 +54,11 @@ class WindowTableOperator(Operator):
                 batch.row_watermarks[late],
                 "every window of the row had already fired",
             )
-        rows, start, end = rows[counted], start[counted], end[counted]
+        rows, start, end, closes = rows[counted], start[counted], end[counted], closes[counted]
         data = batch.data.take(rows).reset_index(drop=True)
-        data["window_start"] = window_bound(start, self.time_type)
-        data["window_end"] = window_bound(end, self.time_type)
-        data["window_time"] = window_bound(end - spec.precision_ns, self.time_type)
+        data["window_start"] = window_bound(start, self.bound_type)
+        data["window_end"] = window_bound(end, self.bound_type)
+        data["window_time"] = window_bound(closes, self.time_type)
         return [
             Batch(
                 data[self.output_schema.names],
@@ -64,3 +68,9 @@ class WindowTableOperator(Operator):
                 batch.final,
             )
         ]
+
+
+def _plain_type(schema: Schema, name: str) -> DataType:
+    column = schema.find(name)
+    assert column is not None
+    return column.type.plain()

@@ -106,3 +106,41 @@ def processing_time_batch(batch: Batch, spec: WindowSpec) -> Batch:
     now = time.time_ns()
     watermark = MAX_WATERMARK if batch.final else max(now, int(times.max()) if len(times) else now)
     return Batch(batch.data, times - 1, watermark, batch.ingest_ns, batch.final, batch.row_kinds)
+
+
+class WindowClock:
+    """The wall clock windows align to.
+
+    Windows over a TIMESTAMP_LTZ attribute align to the session time zone
+    (a one-day window starts at local midnight, as in Flink): event times are
+    instants, and window bounds are local wall-clock times. ``zone`` None
+    means windows align to the timestamps as stored.
+    """
+
+    def __init__(self, zone: str | None) -> None:
+        self.zone = None if zone in (None, "UTC", "Etc/UTC") else zone
+
+    def local(self, instants: np.ndarray) -> np.ndarray:
+        """Return the local wall-clock time (ns) of each instant (ns since the epoch, UTC)."""
+        if self.zone is None:
+            return instants
+        index = pd.DatetimeIndex(instants.view("datetime64[ns]"), tz="UTC").tz_convert(self.zone)
+        return np.asarray(index.tz_localize(None).asi8, dtype=np.int64)
+
+    def instants(self, local: np.ndarray) -> np.ndarray:
+        """Return the instant of each local wall-clock time.
+
+        A time skipped by a daylight-saving change moves forward to the first
+        valid instant; a time that occurs twice takes the later occurrence, so
+        a window never closes early.
+        """
+        if self.zone is None:
+            return local
+        index = pd.DatetimeIndex(local.view("datetime64[ns]"))
+        located = index.tz_localize(
+            self.zone, ambiguous=np.zeros(len(index), dtype=bool), nonexistent="shift_forward"
+        )
+        return np.asarray(located.tz_convert("UTC").asi8, dtype=np.int64)
+
+    def instant(self, local: int) -> int:
+        return int(self.instants(np.array([local], dtype=np.int64))[0])

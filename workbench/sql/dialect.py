@@ -153,6 +153,9 @@ class FlinkParser(parser.Parser):
         ),
     }
 
+    # SESSION is a keyword token; the legacy GROUP BY SESSION(ts, gap) calls it.
+    FUNC_TOKENS: t.ClassVar = {*parser.Parser.FUNC_TOKENS, TokenType.SESSION}
+
     SCHEMA_UNNAMED_CONSTRAINTS: t.ClassVar = {
         *parser.Parser.SCHEMA_UNNAMED_CONSTRAINTS,
         "WATERMARK",
@@ -197,7 +200,7 @@ class FlinkParser(parser.Parser):
         self._advance(2)
         # A window function in FROM starts with TABLE or DATA =>; anything else is
         # an ordinary call (the legacy GROUP BY TUMBLE(ts, size) form, say).
-        if not self._curr or self._curr.text.upper() not in ("TABLE", "DATA"):
+        if not self._curr or (self._curr.text.upper() != "TABLE" and not self._at_named_argument()):
             self._retreat(index)
             return None
         tvf = self._parse_window_arguments(kind)
@@ -206,6 +209,11 @@ class FlinkParser(parser.Parser):
             self._match_r_paren()
         self._add_meta(tvf, name_token)
         return tvf
+
+    def _at_named_argument(self) -> bool:
+        """Return whether the parser is at ``name =>``."""
+        following = self._next
+        return following is not None and following.token_type == TokenType.FARROW
 
     def _add_meta(self, node: exp.Expr, token: Token) -> None:
         node.meta.update(

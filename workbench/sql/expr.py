@@ -85,6 +85,13 @@ class Call(Expr):
         return default
 
     def __str__(self) -> str:
+        if self.function == "FIELD" and len(self.args) == 1:
+            return f"{self.args[0]}.{self.option('field')}"
+        if self.function in ("CAST", "TRY_CAST") and len(self.args) == 1:
+            target = self.option("type") or self.option("target") or self.type
+            return f"{self.function}({self.args[0]} AS {getattr(target, 'sql', lambda: target)()})"
+        if self.function == "ITEM" and len(self.args) == 2:
+            return f"{self.args[0]}[{self.args[1]}]"
         args = ", ".join(str(arg) for arg in self.args)
         if self.function.isalpha() or "_" in self.function:
             return f"{self.function}({args})"

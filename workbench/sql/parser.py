@@ -179,14 +179,14 @@ def parse_sql(script: str, start: int, end: int) -> exp.Expr:
     parsed = [node for node in nodes if node is not None]
     if len(parsed) != 1:
         raise SqlSyntaxError(
-            "expected exactly one statement", sql=script, position=_span(script, start, end)
+            "expected exactly one statement", sql=script, position=span(script, start, end)
         )
     node = parsed[0]
     if isinstance(node, exp.Command):
         raise SqlSyntaxError(
             f"unsupported statement {node.name!r}",
             sql=script,
-            position=_span(script, start, end),
+            position=span(script, start, end),
             hint="run SELECT, INSERT INTO, CREATE TABLE/VIEW, DROP, SET, RESET, SHOW, DESCRIBE or EXPLAIN",
         )
     return node
@@ -209,7 +209,7 @@ def _parse_explain(script: str, start: int, end: int) -> Statement:
         raise SqlSyntaxError(
             "EXPLAIN needs a statement to explain",
             sql=script,
-            position=_span(script, start, end),
+            position=span(script, start, end),
             hint="EXPLAIN SELECT ...",
         )
     inner = parse_statement(script, start + match.end(), end)
@@ -228,7 +228,7 @@ def _parse_set(script: str, start: int, text: str, word: str) -> Statement:
         raise SqlSyntaxError(
             f"invalid {word} statement",
             sql=script,
-            position=_span(script, start, start + len(text)),
+            position=span(script, start, start + len(text)),
             hint="write SET 'key' = 'value' (or RESET 'key')",
         )
     key = match.group("qkey") if match.group("qkey") is not None else match.group("key")
@@ -239,14 +239,14 @@ def _parse_set(script: str, start: int, text: str, word: str) -> Statement:
         raise SqlSyntaxError(
             "RESET takes only a key",
             sql=script,
-            position=_span(script, start, start + len(text)),
+            position=span(script, start, start + len(text)),
             hint="RESET 'key'",
         )
     if word == "SET" and key is not None and value is None:
         raise SqlSyntaxError(
             f"SET {key!r} has no value",
             sql=script,
-            position=_span(script, start, start + len(text)),
+            position=span(script, start, start + len(text)),
             hint=f"SET '{key}' = 'value'",
         )
     words = tuple(part for part in (key, value) if part is not None)
@@ -269,7 +269,7 @@ def _parse_show(script: str, start: int, text: str) -> Statement:
     raise SqlSyntaxError(
         f"cannot show {rest or 'nothing'!r}",
         sql=script,
-        position=_span(script, start, start + len(text)),
+        position=span(script, start, start + len(text)),
         hint="SHOW TABLES, SHOW VIEWS, SHOW FUNCTIONS or SHOW CREATE TABLE name",
     )
 
@@ -280,7 +280,7 @@ def _parse_describe(script: str, start: int, text: str) -> Statement:
         raise SqlSyntaxError(
             "DESCRIBE needs one table or view name",
             sql=script,
-            position=_span(script, start, start + len(text)),
+            position=span(script, start, start + len(text)),
             hint="DESCRIBE bids",
         )
     name = match.group(1).strip("`")
@@ -297,7 +297,8 @@ def _tokenize(script: str) -> list[Token]:
         raise _token_error(script, 0, len(script), error) from None
 
 
-def _span(script: str, start: int, end: int) -> Position:
+def span(script: str, start: int, end: int) -> Position:
+    """Return the position of script[start:end]."""
     line = script.count("\n", 0, start) + 1
     column = start - (script.rfind("\n", 0, start) + 1) + 1
     return Position(line=line, column=column, start=start, end=max(end, start + 1))
@@ -320,7 +321,7 @@ def _syntax_error(script: str, error: ParseError) -> SqlSyntaxError:
     line = int(detail.get("line") or 1)
     end_column = int(detail.get("col") or 1)
     start = _offset_of(script, line, max(1, end_column - len(highlight) + 1))
-    position = _span(script, start, start + max(1, len(highlight)))
+    position = span(script, start, start + max(1, len(highlight)))
     description = str(detail.get("description") or error)
     message, hint = _describe(description, highlight, script, start)
     return SqlSyntaxError(message, sql=script, position=position, hint=hint)
@@ -370,11 +371,11 @@ def _token_error(script: str, start: int, end: int, error: TokenError) -> SqlSyn
         return SqlSyntaxError(
             "unterminated string literal",
             sql=script,
-            position=_span(script, offset, offset + 1),
+            position=span(script, offset, offset + 1),
             hint="close the string with ' (write '' for a quote inside a string)",
         )
     return SqlSyntaxError(
-        f"cannot read the query text: {error}", sql=script, position=_span(script, start, end)
+        f"cannot read the query text: {error}", sql=script, position=span(script, start, end)
     )
 
 
@@ -411,7 +412,7 @@ def _raise_unknown_statement(script: str, start: int, text: str) -> None:
     raise SqlSyntaxError(
         f"unknown statement {word!r}",
         sql=script,
-        position=_span(script, offset, offset + len(word)),
+        position=span(script, offset, offset + len(word)),
         hint=hint,
     )
 
@@ -428,13 +429,20 @@ def node_position(script: str, node: exp.Expr) -> Position | None:
     if not starts:
         return None
     start, end = min(starts), max(ends)
-    # Extend over a closing parenthesis of a call such as SUM(x).
-    if isinstance(node, (exp.Func, exp.Paren)) and end < len(script):
-        depth = script.count("(", start, end) - script.count(")", start, end)
-        while depth > 0 and end < len(script):
-            if script[end] == ")":
-                depth -= 1
-            elif script[end] == "(":
-                depth += 1
-            end += 1
-    return _span(script, start, end)
+    for child in node.walk():
+        if isinstance(child, (exp.Cast, exp.TryCast)):
+            # The CAST keyword records no position; step back over "CAST(".
+            inner = [int(c.meta["start"]) for c in child.walk() if c._meta and "start" in c.meta]
+            if inner:
+                before = re.search(r"(?:TRY_)?CAST\s*\(\s*$", script[: min(inner)], re.IGNORECASE)
+                if before is not None:
+                    start = min(start, before.start())
+    # Extend over the closing parentheses the last token leaves open: SUM(x), OVER (...).
+    depth = script.count("(", start, end) - script.count(")", start, end)
+    while depth > 0 and end < len(script):
+        if script[end] == ")":
+            depth -= 1
+        elif script[end] == "(":
+            depth += 1
+        end += 1
+    return span(script, start, end)

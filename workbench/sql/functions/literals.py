@@ -54,7 +54,11 @@ _SPANS = {
 
 
 class LiteralError(ValueError):
-    """Literal text that does not form a value of its type."""
+    """Literal text that does not form a value of its type; ``hint`` shows a valid form."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 def number_literal(text: str) -> tuple[int | float, DataType]:
@@ -90,7 +94,10 @@ def interval_literal(text: str, start: str, end: str | None = None) -> MonthInte
             months = int(body) * _MONTHS_PER_UNIT[start]
             return MonthInterval(-months if negative else months)
         if start not in _SINGLE_UNITS_NS or not re.fullmatch(r"\d+(\.\d+)?", body):
-            raise LiteralError(f"invalid interval {text!r} {start}")
+            raise LiteralError(
+                f"invalid interval {text!r} {start}",
+                hint=f"write a number in quotes, such as INTERVAL '5' {start}",
+            )
         ns = (
             round(float(body) * _SINGLE_UNITS_NS[start])
             if "." in body

@@ -12,9 +12,9 @@ from sqlglot import exp
 
 from workbench.errors import TypeMismatchError, UnknownTableError, UnsupportedError
 from workbench.events.schema import Column, Schema
-from workbench.events.types import can_cast
+from workbench.events.types import can_cast_implicitly
 from workbench.sql.catalog import TableDef
-from workbench.sql.expr import Call, ColumnRef, Expr
+from workbench.sql.expr import Call, ColumnRef, Expr, Literal
 from workbench.sql.parser import node_position
 from workbench.sql.plan import Calc, PlanNode, Presentation
 from workbench.sql.planner.context import PlanContext
@@ -80,22 +80,38 @@ def plan_insert(ctx: PlanContext, node: exp.Insert) -> PlannedInsert:
             position=node_position(ctx.script, node.expression),
             hint="sink columns: " + ", ".join(f"{c.name} {c.type.sql()}" for c in sink_columns),
         )
-    projections: list[tuple[str, Expr]] = []
+    written: dict[str, Expr] = {}
     for target_column, source in zip(sink_columns, produced, strict=True):
         expression: Expr = ColumnRef(name=source.internal, type=source.type)
         wanted = target_column.type.plain()
         if source.type.plain().with_nullable(True) != wanted.with_nullable(True):
-            if not can_cast(source.type, wanted):
+            # As in Flink, INSERT converts only where no value can change meaning
+            # (widening numbers, longer strings); anything else needs an explicit CAST.
+            if not can_cast_implicitly(source.type, wanted):
                 raise TypeMismatchError(
                     f"cannot write {source.type.plain().sql()} column {source.name!r} into "
                     f"{wanted.sql()} column {target_column.name!r} of {name!r}",
                     sql=ctx.script,
                     position=node_position(ctx.script, node.expression),
+                    hint=f"CAST({source.name} AS {wanted.sql()}) in the query, if that conversion is meant",
                 )
             expression = Call(
                 function="CAST", args=(expression,), options=(("type", wanted),), type=wanted
             )
-        projections.append((target_column.name, expression))
+        written[target_column.name] = expression
+    projections: list[tuple[str, Expr]] = []
+    for column in entry.physical.columns:
+        if column.name in written:
+            projections.append((column.name, written[column.name]))
+            continue
+        # A sink column missing from the INSERT column list receives NULL.
+        if not column.type.nullable:
+            raise TypeMismatchError(
+                f"column {column.name!r} of {name!r} is NOT NULL but the INSERT column list leaves it out",
+                sql=ctx.script,
+                position=node_position(ctx.script, target),
+            )
+        projections.append((column.name, Literal(value=None, type=column.type.plain())))
     schema = Schema(tuple(Column(name_, expr.type.plain()) for name_, expr in projections))
     plan = Calc(schema=schema, input=planned.node, projections=tuple(projections))
     return PlannedInsert(plan, entry)

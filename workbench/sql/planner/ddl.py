@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
+from workbench.errors import Position, UnsupportedError
 from workbench.events.schema import Column, Schema
 from workbench.events.types import DataType, TimeAttribute, TypeKind
 from workbench.sql.catalog import TableDef, ViewDef
 from workbench.sql.expr import Call, ColumnRef, Expr, Literal
+from workbench.sql.parser import node_position, span
 from workbench.sql.plan import WatermarkSpec
 from workbench.sql.planner.context import PlanContext
 from workbench.sql.planner.query import plan_query
@@ -136,7 +140,19 @@ def _column(ctx: PlanContext, item: exp.ColumnDef) -> tuple[str, DataType | None
         return name, None, computed
     if kind_node is None:
         raise ctx.invalid(f"column {name!r} needs a type", item)
-    data_type = to_data_type(kind_node, ctx.script)
+    try:
+        data_type = to_data_type(kind_node, ctx.script)
+    except UnsupportedError as error:
+        if error.position is not None:
+            raise
+        # A type name the parser does not know records no position: point at the
+        # word after the column name.
+        raise UnsupportedError(
+            error.message,
+            sql=ctx.script,
+            position=_type_position(ctx.script, item),
+            hint=error.hint,
+        ) from None
     return name, data_type.with_nullable(nullable and data_type.nullable), None
 
 
@@ -194,6 +210,8 @@ def view_from_ddl(ctx: PlanContext, node: exp.Create, text: str) -> ViewDef:
     query = node.expression
     if query is None:
         raise ctx.invalid("CREATE VIEW needs AS SELECT ...", node)
+    # A view may not read itself, not even its own earlier definition.
+    ctx.expanding = (*ctx.expanding, target.name)
     planned = plan_query(ctx, query, top_level=False)
     if columns and len(columns) != len(planned.scope.columns):
         raise ctx.invalid(
@@ -211,3 +229,14 @@ def view_from_ddl(ctx: PlanContext, node: exp.Create, text: str) -> ViewDef:
         schema=schema,
         column_names=columns,
     )
+
+
+def _type_position(script: str, item: exp.ColumnDef) -> Position | None:
+    """Return the span of the type written after a column's name."""
+    column = node_position(script, item.this)
+    if column is None:
+        return None
+    match = re.compile(r"\s+([^\s,()]+)").match(script, column.end)
+    if match is None:
+        return column
+    return span(script, match.start(1), match.end(1))

@@ -10,7 +10,7 @@ from sqlglot import exp
 from workbench.errors import ValidationError
 from workbench.events import types as t
 from workbench.events.schema import Column, Schema
-from workbench.events.types import DataType, TimeAttribute
+from workbench.events.types import DataType, TimeAttribute, window_bound_type
 from workbench.sql.expr import ColumnRef, Expr
 from workbench.sql.plan import (
     AggCall,
@@ -101,6 +101,12 @@ def plan_grouping(
     select: exp.Select,
     aggregate_nodes: list[exp.Expr],
 ) -> Grouped:
+    if node.updating:
+        raise ctx.unsupported(
+            "aggregating the updating result of an aggregation without windows is not supported",
+            select.args.get("group") or select,
+            hint="aggregate per window (TUMBLE, HOP, CUMULATE, SESSION) in the inner query",
+        )
     group_by = _classify(ctx, scope, select)
     source = _aggregation_input(ctx, node, scope, group_by)
     builder = _Builder()
@@ -111,7 +117,11 @@ def plan_grouping(
     keys = []
     for item in group_by.keys:
         expression = ctx.compile(item, scope, no_aggregates)
-        visible = scope.resolve(item, ctx.script)[0] if isinstance(item, exp.Column) else None
+        visible = None
+        if isinstance(item, exp.Column):
+            found, path = scope.resolve(item, ctx.script)
+            # A nested field (payload.user.name) is an expression key, matched by its text.
+            visible = found if not path else None
         keys.append(_Key(builder.add(expression, "k"), expression, item, visible))
     key_sets = _grouping_sets(ctx, group_by.sets, scope, builder, no_aggregates)
     sources = _unique_sources(ctx, aggregate_nodes)
@@ -231,11 +241,12 @@ def _window_aggregate(
     calls: list[AggCall],
     grouping_sets: tuple[tuple[str, ...], ...] | None,
 ) -> WindowAggregate:
-    bound = _window_bound_type(pre.schema, spec)
+    time_type = _window_time_type(pre.schema, spec, scope)
+    bound = window_bound_type(time_type)
     window_columns = [
         Column("window_start", bound),
         Column("window_end", bound),
-        Column("window_time", bound.with_time_attribute(TimeAttribute.ROWTIME)),
+        Column("window_time", time_type.with_time_attribute(TimeAttribute.ROWTIME)),
     ]
     start_column = "window_start" if spec is not None else scope.find("window_start")[0].internal
     end_column = "window_end" if spec is not None else scope.find("window_end")[0].internal
@@ -279,11 +290,15 @@ def _window_column(scope: Scope, item: exp.Expr) -> str | None:
     return None
 
 
-def _window_bound_type(pre_schema: Schema, spec: WindowSpec | None) -> DataType:
+def _window_time_type(pre_schema: Schema, spec: WindowSpec | None, scope: Scope) -> DataType:
+    """Return the type of the aggregation's window_time: the type of the time it windows."""
     if spec is not None:
         column = pre_schema.find(spec.time_column)
         assert column is not None
         return column.type.plain().with_nullable(False)
+    found = scope.find("window_time")
+    if found:
+        return found[0].type.plain().with_nullable(False)
     column = pre_schema.find("window_end")
     return column.type.plain().with_nullable(False) if column else t.timestamp(3)
 

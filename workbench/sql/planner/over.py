@@ -24,6 +24,24 @@ from workbench.sql.planner.context import PlanContext, Special
 from workbench.sql.planner.relations import WINDOW_COLUMNS
 from workbench.sql.planner.scope import Scope, ScopeColumn
 
+#: Aggregates an OVER window computes (each also with DISTINCT and FILTER).
+OVER_FUNCTIONS = frozenset(
+    {
+        "COUNT",
+        "SUM",
+        "AVG",
+        "MIN",
+        "MAX",
+        "STDDEV_POP",
+        "STDDEV_SAMP",
+        "VAR_POP",
+        "VAR_SAMP",
+        "FIRST_VALUE",
+        "LAST_VALUE",
+        "LISTAGG",
+    }
+)
+
 RANK_FUNCTIONS = {exp.RowNumber: "ROW_NUMBER", exp.Rank: "RANK", exp.DenseRank: "DENSE_RANK"}
 
 _TOP_N_HINT = (
@@ -83,6 +101,11 @@ def plan_over(
     special: Special | None = None,
 ) -> OverPlan:
     """Plan the OVER windows of a SELECT; ``special`` resolves aggregates of an enclosing GROUP BY."""
+    if node.updating:
+        raise ctx.unsupported(
+            "OVER windows cannot read the updating result of an aggregation without windows",
+            windows[0],
+        )
     ranking = [w for w in windows if type(w.this) in RANK_FUNCTIONS]
     aggregating = [w for w in windows if type(w.this) not in RANK_FUNCTIONS]
     if ranking and aggregating:
@@ -380,6 +403,12 @@ def _plan_aggregates(
         if aggregate_name(ctx, window.this) is None:
             raise ctx.unsupported(f"{window.this.sql()} cannot be used with OVER", original)
         source = describe_call(ctx, window.this)
+        if source.function not in OVER_FUNCTIONS:
+            raise ctx.unsupported(
+                f"{source.function} is not supported in OVER windows",
+                original,
+                hint="OVER supports " + ", ".join(sorted(OVER_FUNCTIONS)),
+            )
         args = [ctx.compile(arg, scope, special) for arg in source.args]
         constants = [ctx.constant(value) for value in source.constants]
         result_type = check_type(ctx, source, args, constants)
@@ -391,6 +420,12 @@ def _plan_aggregates(
                 name = f"$o{len(helpers)}"
                 helpers[name] = arg
                 names.append(name)
+        filter_name = None
+        if source.filter is not None:
+            condition = ctx.compile(source.filter, scope, special)
+            ctx.require_boolean(condition, source.filter, "FILTER")
+            filter_name = f"$o{len(helpers)}"
+            helpers[filter_name] = condition
         output = f"$over{index}"
         calls.append(
             AggCall(
@@ -399,6 +434,7 @@ def _plan_aggregates(
                 output,
                 result_type,
                 distinct=source.distinct,
+                filter=filter_name,
                 constants=tuple(constants),
             )
         )

@@ -10,7 +10,7 @@ import workbench.sql.planner.query as query_module
 from workbench.errors import UnknownTableError
 from workbench.events import types as t
 from workbench.events.schema import Column, Schema
-from workbench.events.types import DataType, TimeAttribute, common_type
+from workbench.events.types import DataType, TimeAttribute, common_type, window_bound_type
 from workbench.sql.catalog import TableDef, ViewDef
 from workbench.sql.dialect import WINDOW_PARAMETERS, WindowTVF
 from workbench.sql.expr import Expr
@@ -146,6 +146,10 @@ def plan_window_tvf(ctx: PlanContext, node: WindowTVF) -> tuple[PlanNode, Scope]
     """Plan TUMBLE, HOP, CUMULATE or SESSION over a table, view or subquery."""
     source, scope = plan_relation(ctx, node.this)
     kind = node.kind
+    if source.updating:
+        raise ctx.unsupported(
+            f"{kind} cannot window the updating result of an aggregation without windows", node
+        )
     timecol_node = node.args["timecol"]
     found, path = scope.resolve(timecol_node, ctx.script)
     if path:
@@ -187,12 +191,12 @@ def plan_window_tvf(ctx: PlanContext, node: WindowTVF) -> tuple[PlanNode, Scope]
         Column(c.name, c.type.plain() if c.name == found.internal else c.type)
         for c in source.schema.columns
     ]
-    bound = found.type.plain().with_nullable(False)
+    bound = window_bound_type(found.type)
     attribute = found.type.time_attribute
     window_types = {
         "window_start": bound,
         "window_end": bound,
-        "window_time": bound.with_time_attribute(attribute),
+        "window_time": found.type.plain().with_nullable(False).with_time_attribute(attribute),
     }
     qualifier = node.alias or (scope.columns[0].qualifier if scope.columns else None)
     for name, kind_type in window_types.items():

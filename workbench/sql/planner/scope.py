@@ -71,12 +71,19 @@ class Scope:
         self, found: list[ScopeColumn], name: str, node: exp.Expr, script: str
     ) -> ScopeColumn:
         if len(found) > 1:
-            owners = ", ".join(sorted({c.qualifier or "?" for c in found}))
+            qualifiers = sorted({c.qualifier for c in found if c.qualifier})
+            if len(qualifiers) == len(found):
+                where = f"it exists in {', '.join(qualifiers)}"
+                hint = f"qualify it, for example {qualifiers[0]}.{name}"
+            else:
+                # Qualifying cannot tell columns of one input apart: they need new names.
+                where = f"{len(found)} columns of the input have this name"
+                hint = "give the columns distinct names, with AS in the subquery or a column list"
             raise ValidationError(
-                f"column {name!r} is ambiguous: it exists in {owners}",
+                f"column {name!r} is ambiguous: {where}",
                 sql=script,
                 position=node_position(script, node),
-                hint=f"qualify it, for example {found[0].qualifier or 't'}.{name}",
+                hint=hint,
             )
         return found[0]
 

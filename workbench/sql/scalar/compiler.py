@@ -217,7 +217,9 @@ class ScalarCompiler:
         return UnsupportedError(message, sql=self.script, position=self.position(node), hint=hint)
 
     def invalid_literal(self, error: LiteralError, node: exp.Expr) -> ValidationError:
-        return ValidationError(str(error), sql=self.script, position=self.position(node))
+        return ValidationError(
+            str(error), sql=self.script, position=self.position(node), hint=error.hint
+        )
 
     # Implicit conversions -------------------------------------------------------------
 
