@@ -161,8 +161,6 @@ def conform(
     ``raw``). The result has a fresh RangeIndex.
     """
     options = options or ConformOptions()
-    if _already_conformed(frame, schema):
-        return frame.reset_index(drop=True)
     fast = _plain_numpy_columns(frame, schema)
     if fast is not None:
         return fast
@@ -194,33 +192,6 @@ def conform(
     return result.loc[~failed].reset_index(drop=True)
 
 
-def _already_conformed(frame: pd.DataFrame, schema: Schema) -> bool:
-    """Return whether a frame already has exactly the schema's columns, dtypes and precision.
-
-    Typed in-memory data (a user's DataFrame replayed in chunks) then skips
-    conversion entirely.
-    """
-    if list(frame.columns) != schema.names:
-        return False
-    for column in schema:
-        kind = column.type
-        if kind.is_nested or (kind.kind not in _SAME_DTYPE_KINDS and not kind.is_timestamp):
-            return False
-        series = frame[column.name]
-        if series.dtype != kind.pandas_dtype():
-            return False
-        if not kind.nullable and series.isna().any():
-            return False
-        if kind.is_timestamp and kind.precision_ns > 1:
-            if isinstance(series.dtype, pd.DatetimeTZDtype):
-                series = series.dt.tz_localize(None)
-            raw = series.to_numpy(dtype="datetime64[ns]").view(np.int64)
-            present = raw != np.iinfo(np.int64).min
-            if (raw[present] % kind.precision_ns).any():
-                return False
-    return True
-
-
 _NUMPY_KINDS = {
     TypeKind.TINYINT: "int8",
     TypeKind.SMALLINT: "int16",
@@ -233,11 +204,12 @@ _NUMPY_KINDS = {
 
 
 def _plain_numpy_columns(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame | None:
-    """Convert columns that hold plain numpy numbers without copying them, if all columns allow it.
+    """Take columns that already have the schema's dtypes, or plain numpy numbers, without copying.
 
-    A user's DataFrame usually has numpy ``int64``/``float64`` columns; they
-    become the nullable dtypes of the schema by adding a mask (NaN is NULL for
-    floats). Returns None when any column needs the general conversion.
+    Typed in-memory data (a user's DataFrame replayed in chunks) then skips
+    the general conversion: numpy ``int64``/``float64`` columns become the
+    schema's nullable dtypes by adding a mask (NaN is NULL for floats).
+    Returns None when any column needs the general conversion.
     """
     if list(frame.columns) != schema.names:
         return None

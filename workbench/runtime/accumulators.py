@@ -73,6 +73,19 @@ class Accumulator(ABC):
         self.capacity = state["capacity"]
 
 
+def _dense_enough(slots: np.ndarray, capacity: int) -> bool:
+    """Return whether counting into all slots (bincount) is cheaper than scattering (ufunc.at)."""
+    return capacity <= 4 * len(slots)
+
+
+def add_counts(counts: np.ndarray, slots: np.ndarray) -> None:
+    """Add one to ``counts[slot]`` for each slot, as a bincount when that is cheaper."""
+    if _dense_enough(slots, len(counts)):
+        counts += np.bincount(slots, minlength=len(counts))
+    else:
+        np.add.at(counts, slots, 1)
+
+
 def _extend(array: np.ndarray, capacity: int, fill: Any) -> np.ndarray:
     extra = np.full(capacity - len(array), fill, dtype=array.dtype)
     return np.concatenate([array, extra])
@@ -95,7 +108,7 @@ class CountAccumulator(Accumulator):
     def update(self, slots: np.ndarray, args: list[pd.Series], sequence: np.ndarray) -> None:
         if args:
             slots = slots[args[0].notna().to_numpy(dtype=bool)]
-        np.add.at(self.counts, slots, 1)
+        add_counts(self.counts, slots)
 
     def merge(self, target: np.ndarray, source: np.ndarray) -> None:
         np.add.at(self.counts, target, self.counts[source])
@@ -127,8 +140,11 @@ class SumAccumulator(Accumulator):
         values, valid = to_state_array(args[0], self.arg_types[0])
         if not valid.all():
             slots, values = slots[valid], values[valid]
-        np.add.at(self.sums, slots, values.astype(self.sums.dtype, copy=False))
-        np.add.at(self.counts, slots, 1)
+        if self.sums.dtype == np.float64 and _dense_enough(slots, len(self.sums)):
+            self.sums += np.bincount(slots, weights=values, minlength=len(self.sums))
+        else:
+            np.add.at(self.sums, slots, values.astype(self.sums.dtype, copy=False))
+        add_counts(self.counts, slots)
 
     def merge(self, target: np.ndarray, source: np.ndarray) -> None:
         np.add.at(self.sums, target, self.sums[source])

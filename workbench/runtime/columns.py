@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.core.arrays.masked import BaseMaskedArray
 
 from workbench.events.nulls import is_null
 from workbench.events.types import DataType, TypeKind
@@ -51,8 +52,29 @@ def state_dtype(kind: DataType) -> type[np.int64] | type[np.float64]:
     return np.int64 if kind.kind in INT_STATE_KINDS else np.float64
 
 
+def masked_parts(array: object) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return (values, null mask) of a nullable pandas array without copying, else None.
+
+    NOTE: pandas exposes no public zero-copy accessor for these two arrays; the
+    private ``_data`` and ``_mask`` attributes have kept their meaning since pandas 1.0.
+    """
+    if not isinstance(array, BaseMaskedArray):
+        return None
+    values: np.ndarray = getattr(array, "_data")  # noqa: B009
+    mask: np.ndarray = getattr(array, "_mask")  # noqa: B009
+    return values, mask
+
+
 def to_state_array(series: pd.Series, kind: DataType) -> tuple[np.ndarray, np.ndarray]:
     """Return (values, valid) for a numeric-like column; NULL rows are not valid."""
+    parts = masked_parts(series.array)
+    if parts is not None:
+        # Nullable numbers already hold a values array and a NULL mask: use them as they are.
+        values, mask = parts
+        target = state_dtype(kind)
+        if values.dtype != target:
+            values = values.astype(target)
+        return values, ~mask
     valid = ~series.isna().to_numpy(dtype=bool)
     dtype = series.dtype
     if kind.kind in (TypeKind.TIMESTAMP, TypeKind.TIMESTAMP_LTZ, TypeKind.DATE):
@@ -81,10 +103,14 @@ def from_state_array(values: np.ndarray, valid: np.ndarray, kind: DataType) -> p
     if kind.kind is TypeKind.BOOLEAN:
         return pd.Series(pd.arrays.BooleanArray(values.astype(bool), ~valid))
     if kind.is_integer:
-        array = pd.arrays.IntegerArray(values.astype(np.int64), ~valid)
+        array = pd.arrays.IntegerArray(values.astype(np.int64, copy=False), ~valid)
+        if kind.kind is TypeKind.BIGINT:
+            return pd.Series(array)
         return pd.Series(array).astype(dtype)  # type: ignore[arg-type]
-    array_f = pd.arrays.FloatingArray(values.astype(np.float64), ~valid)
-    return pd.Series(array_f).astype(dtype)  # type: ignore[arg-type]
+    array_f = pd.arrays.FloatingArray(values.astype(np.float64, copy=False), ~valid)
+    if kind.kind is TypeKind.FLOAT:
+        return pd.Series(array_f).astype(dtype)  # type: ignore[arg-type]
+    return pd.Series(array_f)
 
 
 def series_from_values(values: Sequence[Any], kind: DataType) -> pd.Series:

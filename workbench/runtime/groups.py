@@ -17,10 +17,12 @@ import numpy as np
 import pandas as pd
 
 from workbench.events.types import DataType
-from workbench.runtime.columns import series_from_values
+from workbench.runtime.columns import masked_parts, series_from_values
 from workbench.runtime.slots import key_value
 
 _PAIR_SHIFT = 32
+#: Widest range of integer key values mapped through a table (8 MiB of ids).
+DENSE_VALUE_LIMIT = 1 << 20
 
 
 class KeyDictionary:
@@ -36,12 +38,75 @@ class KeyDictionary:
         self.nested = kind is not None and kind.is_nested
         self.index: pd.Index | None = None
         self.originals: list[Any] = []
+        # Integer keys in a narrow range map to ids through a table indexed by value.
+        self.dense: np.ndarray | None = None
+        self.dense_base = 0
+        self.dense_allowed = kind is None or kind.is_integer
 
     def __len__(self) -> int:
         return 0 if self.index is None else len(self.index)
 
     def ids(self, column: pd.Series | np.ndarray) -> np.ndarray:
         """Return the id of each value, adding ids for values not seen before."""
+        if self.dense_allowed and not self.nested:
+            dense = self._dense_ids(column)
+            if dense is not None:
+                return dense
+        return self._hashed_ids(column)
+
+    def _dense_ids(self, column: pd.Series | np.ndarray) -> np.ndarray | None:
+        """Return ids through the value-indexed table, or None when it does not apply."""
+        array = column.array if isinstance(column, pd.Series) else column
+        parts = masked_parts(array)
+        if parts is not None:
+            values, mask = parts
+            if mask.any():
+                return None
+        elif isinstance(array, np.ndarray) and array.dtype.kind in "iu":
+            values = array
+        else:
+            return None
+        if len(values) == 0:
+            return np.zeros(0, dtype=np.int64)
+        values = values.astype(np.int64, copy=False)
+        low, high = int(values.min()), int(values.max())
+        if not self._cover(low, high):
+            return None
+        assert self.dense is not None
+        ids = self.dense[values - self.dense_base]
+        missing = ids < 0
+        if missing.any():
+            # New values get ids in order of first appearance, as the hashed path gives them.
+            self._hashed_ids(pd.Series(values[missing]))
+            assert self.index is not None
+            known = np.asarray(self.index, dtype=np.int64)
+            self.dense[known - self.dense_base] = np.arange(1, len(known) + 1, dtype=np.int64)
+            ids = self.dense[values - self.dense_base]
+        return ids
+
+    def _cover(self, low: int, high: int) -> bool:
+        """Grow the value table to cover [low, high]; return False (for good) if it would be too big."""
+        if self.dense is None:
+            if self.index is not None or high - low >= DENSE_VALUE_LIMIT:
+                self.dense_allowed = False
+                return False
+            self.dense = np.full(high - low + 1, -1, dtype=np.int64)
+            self.dense_base = low
+            return True
+        base, top = self.dense_base, self.dense_base + len(self.dense) - 1
+        if low >= base and high <= top:
+            return True
+        new_low, new_high = min(low, base), max(high, top)
+        if new_high - new_low >= DENSE_VALUE_LIMIT:
+            self.dense_allowed = False
+            self.dense = None
+            return False
+        grown = np.full(new_high - new_low + 1, -1, dtype=np.int64)
+        grown[base - new_low : base - new_low + len(self.dense)] = self.dense
+        self.dense, self.dense_base = grown, new_low
+        return True
+
+    def _hashed_ids(self, column: pd.Series | np.ndarray) -> np.ndarray:
         values: Any = column
         if self.nested:
             values = pd.Series([key_value(value) for value in column], dtype=object)
@@ -208,11 +273,13 @@ class WindowGroups:
         found = self.table[key_ids]
         missing = found < 0
         if missing.any():
-            new_ids = np.unique(key_ids[missing])
+            absent = key_ids[missing]
+            # Key ids are small dense integers: counting finds the distinct ones.
+            new_ids = np.flatnonzero(np.bincount(absent)).astype(np.int64)
             new_slots = pool.allocate(len(new_ids))
             clear(new_slots)
             self.table[new_ids] = new_slots
-            found = self.table[key_ids]
+            found[missing] = self.table[absent]
         return found
 
     def _to_sorted(self) -> None:

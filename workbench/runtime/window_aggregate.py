@@ -152,15 +152,22 @@ class WindowAggregateOperator(Operator):
             # Aligned windows: a start's ordinal is a small dense code, so no hashing is needed.
             step = spec.slide_ns if spec.kind == "HOP" else spec.size_ns
             ordinal = (start - spec.offset_ns) // step
-            codes = ordinal - int(ordinal.min())
-            if int(codes.max()) < 4 * len(codes) + 64:
-                present = np.flatnonzero(np.bincount(codes))
-                remap = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
-                remap[present] = np.arange(len(present), dtype=np.int64)
-                dense = remap[codes]
-                firsts = np.full(len(present), -1, dtype=np.int64)
-                firsts[dense[::-1]] = np.arange(len(dense) - 1, -1, -1, dtype=np.int64)
-                return dense, [(int(start[i]), int(end[i])) for i in firsts.tolist()]
+            low = int(ordinal.min())
+            codes = ordinal - low
+            span = int(codes.max()) + 1
+            if span <= 256:
+                # Few windows per batch: code c is the window starting c steps after the first.
+                present = np.flatnonzero(np.bincount(codes, minlength=span))
+                if len(present) < span:
+                    remap = np.full(span, -1, dtype=np.int64)
+                    remap[present] = np.arange(len(present), dtype=np.int64)
+                    codes = remap[codes]
+                first_start = low * step + spec.offset_ns
+                windows = [
+                    (first_start + int(code) * step, first_start + int(code) * step + spec.size_ns)
+                    for code in present.tolist()
+                ]
+                return codes, windows
         codes, first = factorize_rows([start, end])
         return codes, [(int(start[i]), int(end[i])) for i in first.tolist()]
 
@@ -236,7 +243,7 @@ class WindowAggregateOperator(Operator):
             threshold = threshold[order]
         row_watermarks = emission_watermarks(threshold, batch.row_watermarks, self.watermark)
         return Batch(
-            data[self.output_schema.names],
+            data,
             row_watermarks,
             batch.watermark,
             batch.ingest_ns,
@@ -268,7 +275,7 @@ class WindowAggregateOperator(Operator):
         columns["window_end"] = window_bound(ends, self.bound_type)
         columns["window_time"] = window_bound(times, self.time_type)
         columns.update(key_set.state.results(slots))
-        return pd.DataFrame(columns)
+        return pd.DataFrame({name: columns[name] for name in self.output_schema.names}, copy=False)
 
     # State ---------------------------------------------------------------------------
 
@@ -308,6 +315,12 @@ def _split(codes: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
     """Return (order, bounds): positions grouped by code; code c is order[bounds[c] : bounds[c + 1]]."""
     if count == 1:
         return np.arange(len(codes), dtype=np.int64), np.array([0, len(codes)], dtype=np.int64)
+    if count <= 8:
+        # A few windows per batch: one comparison pass per window beats sorting.
+        groups = [np.flatnonzero(codes == code) for code in range(count)]
+        bounds = np.zeros(count + 1, dtype=np.int64)
+        bounds[1:] = np.cumsum([len(group) for group in groups])
+        return np.concatenate(groups), bounds
     order = np.argsort(codes, kind="stable")
     bounds = np.zeros(count + 1, dtype=np.int64)
     bounds[1:] = np.cumsum(np.bincount(codes, minlength=count))

@@ -90,7 +90,9 @@ class ParquetReader(FileReader):
 
     def _read_file(self, file: CountingFile) -> Iterator[pd.DataFrame]:
         try:
-            parquet = pq.ParquetFile(file.raw)
+            # Without pre-buffering, pyarrow reads one column chunk at a time, so
+            # memory stays bounded by the row group, not the file.
+            parquet = pq.ParquetFile(file.raw, pre_buffer=False)
         except (pa.ArrowInvalid, OSError) as exc:
             message = f"cannot read '{file.path}' as Parquet: {exc}"
             raise SourceError(message) from exc
