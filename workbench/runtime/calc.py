@@ -72,9 +72,11 @@ class CalcOperator(Operator):
         if self.passthrough:
             return frame
         if self.renames is not None:
-            return pd.DataFrame(
-                {name: frame[source] for name, source in self.renames.items()}, index=frame.index
-            )
+            sources = list(self.renames.values())
+            if sources != list(frame.columns):
+                frame = frame[sources]
+            # Renaming by position keeps the column arrays; no values are copied.
+            return frame.set_axis(list(self.renames), axis=1)
         if len(frame) == 0:
             return self.output_schema.empty_frame()
         columns = {name: evaluate(expr, frame, context) for name, expr in self.node.projections}
