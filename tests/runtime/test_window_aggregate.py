@@ -162,6 +162,27 @@ def test_tumble_counts_per_key() -> None:
     ]
 
 
+def test_renamed_columns_in_select_order() -> None:
+    session = session_with({"bids": BIDS}, delay="5 s")
+
+    result = query(
+        session,
+        f"SELECT COUNT(*) AS n, item AS first_item, window_end AS ends, item AS second_item "
+        f"FROM {TUMBLE_10S} GROUP BY item, window_start, window_end",
+    )
+    frame = result.to_pandas()
+
+    assert list(frame.columns) == ["n", "first_item", "ends", "second_item"]
+    assert sorted(records(frame)) == [
+        (1, "x", stamp(20), "x"),
+        (1, "x", stamp(30), "x"),
+        (1, "y", stamp(10), "y"),
+        (1, "y", stamp(20), "y"),
+        (2, "x", stamp(10), "x"),
+    ]
+    assert [row.name for row in result.schema] == ["n", "first_item", "ends", "second_item"]
+
+
 def test_late_rows_columns() -> None:
     session = session_with({"bids": BIDS}, delay="5 s")
     result = query(

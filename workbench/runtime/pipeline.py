@@ -168,6 +168,8 @@ class Compiler:
             return self._entry(node)
         upstreams = [self._build(child) for child in node.inputs()]
         operator = self._operator(node)
+        if isinstance(operator, CalcOperator):
+            _fold_renames(operator, upstreams)
         stream = OperatorNode(upstreams, operator, self.query)
         self.pipeline.operators.append(operator)
         self.pipeline.nodes.append(stream)
@@ -237,3 +239,20 @@ class Compiler:
         raise QueryRuntimeError(
             f"no operator for plan step {type(node).__name__}", query=self.query
         )
+
+
+def _fold_renames(calc: CalcOperator, upstreams: list[Stream]) -> None:
+    """Let a window aggregate emit a renaming projection's columns itself.
+
+    The aggregate then builds its output frame once, in the projection's names
+    and order, and the projection passes it through.
+    """
+    if calc.renames is None or calc.node.predicate is not None or len(upstreams) != 1:
+        return
+    upstream = upstreams[0]
+    if not isinstance(upstream, OperatorNode):
+        return
+    aggregate = upstream.operator
+    if isinstance(aggregate, WindowAggregateOperator):
+        aggregate.project_output(calc.output_schema, list(calc.renames.values()))
+        calc.passthrough = True

@@ -90,9 +90,16 @@ class WindowAggregateOperator(Operator):
         self.bound_type = _column_type(node.schema, "window_start")
         self.time_type = _column_type(node.schema, "window_time")
         self.needed = self.sets[0].state.needed_columns
+        # The aggregate column each output column reads, by position.
+        self.output_sources = list(node.schema.names)
 
     def describe(self) -> str:
         return self.node.label()
+
+    def project_output(self, schema: Schema, sources: list[str]) -> None:
+        """Emit ``schema``'s columns, each read from the aggregate column named in ``sources``."""
+        self.output_schema = schema
+        self.output_sources = sources
 
     # Processing ----------------------------------------------------------------------
 
@@ -275,7 +282,13 @@ class WindowAggregateOperator(Operator):
         columns["window_end"] = window_bound(ends, self.bound_type)
         columns["window_time"] = window_bound(times, self.time_type)
         columns.update(key_set.state.results(slots))
-        return pd.DataFrame({name: columns[name] for name in self.output_schema.names}, copy=False)
+        return pd.DataFrame(
+            {
+                name: columns[source]
+                for name, source in zip(self.output_schema.names, self.output_sources, strict=True)
+            },
+            copy=False,
+        )
 
     # State ---------------------------------------------------------------------------
 
