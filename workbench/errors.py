@@ -161,7 +161,14 @@ class SinkError(WorkbenchError):
 class QueryRuntimeError(WorkbenchError):
     """An operator failed while a query ran; names the query and the operator."""
 
-    def __init__(self, message: str, *, query: str | None = None, operator: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        query: str | None = None,
+        operator: str | None = None,
+        hint: str | None = None,
+    ):
         where = " ".join(
             part
             for part in (
@@ -170,15 +177,20 @@ class QueryRuntimeError(WorkbenchError):
             )
             if part
         )
-        super().__init__(f"{where}: {message}" if where else message)
+        text = f"{where}: {message}" if where else message
+        super().__init__(text + (f"\nhint: {hint}" if hint else ""))
         self.detail = message
         self.query = query
         self.operator = operator
+        self.hint = hint
 
     def located(self, query: str, operator: str) -> QueryRuntimeError:
         """Return this error naming the query and operator, unless it names them already."""
         if self.query is not None and self.operator is not None:
             return self
         return QueryRuntimeError(
-            self.detail, query=self.query or query, operator=self.operator or operator
+            self.detail,
+            query=self.query or query,
+            operator=self.operator or operator,
+            hint=self.hint,
         )

@@ -196,6 +196,7 @@ class Job:
             time_zone=self.settings.time_zone,
             user_aggregates=self.user_aggregates,
             feed_of=_feed_name,
+            max_partial_matches=self.settings.max_partial_matches,
         )
         pipeline = compiler.compile(plan, collector)
         result.pipeline = pipeline

@@ -81,6 +81,12 @@ SETTINGS = {
         Setting(
             "workbench.replay.progress", "auto", "show a progress bar on long replays", _progress
         ),
+        Setting(
+            "workbench.match.max-partial-matches",
+            "100000",
+            "partial matches MATCH_RECOGNIZE may hold in one partition before the query fails",
+            _positive_int,
+        ),
     )
 }
 
@@ -132,6 +138,10 @@ class Settings(Mapping[str, str]):
     @property
     def batch_rows(self) -> int:
         return int(self["workbench.replay.batch-rows"])
+
+    @property
+    def max_partial_matches(self) -> int:
+        return int(self["workbench.match.max-partial-matches"])
 
     @property
     def time_zone(self) -> str:

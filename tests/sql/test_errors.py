@@ -55,7 +55,12 @@ RANK = (
 MATCH = (
     "SELECT *\nFROM bids\n"
     "  MATCH_RECOGNIZE (PARTITION BY item ORDER BY ts MEASURES A.price AS p "
-    "PATTERN (A) DEFINE A AS price > 1)"
+    "PATTERN (A) DEFINE B AS price > 1)"
+)
+MATCH_PATTERN = (
+    "SELECT *\nFROM bids\n"
+    "  MATCH_RECOGNIZE (ORDER BY ts MEASURES A.price AS p\n"
+    "    PATTERN (A B++) DEFINE A AS price > 1)"
 )
 
 CASES = {
@@ -98,14 +103,21 @@ CASES = {
         "other AS o ON b.item = o.item",
         None,
     ),
-    "unsupported-match-recognize": Case(
+    "match-recognize-define-unknown-variable": Case(
         MATCH,
-        UnsupportedError,
+        ValidationError,
         3,
-        3,
-        "MATCH_RECOGNIZE (PARTITION BY item ORDER BY ts MEASURES A.price AS p PATTERN (A) "
-        "DEFINE A AS price > 1)",
-        None,
+        91,
+        "B AS price > 1",
+        "variables: A",
+    ),
+    "match-recognize-pattern-syntax": Case(
+        MATCH_PATTERN,
+        ValidationError,
+        4,
+        18,
+        "+",
+        "put the quantified part in parentheses, as in (A+)*",
     ),
     "unsupported-order-in-subquery": Case(
         "SELECT *\nFROM (SELECT item FROM bids ORDER BY item)",

@@ -21,6 +21,7 @@ from workbench.events.batch import Batch
 from workbench.events.types import TypeKind
 from workbench.runtime.calc import CalcOperator
 from workbench.runtime.group_aggregate import GroupAggregateOperator
+from workbench.runtime.match_recognize import MatchRecognizeOperator
 from workbench.runtime.operator import Operator
 from workbench.runtime.over_aggregate import OverAggregateOperator
 from workbench.runtime.results import ResultCollector
@@ -142,8 +143,10 @@ class Compiler:
         time_zone: str = "UTC",
         user_aggregates: dict[str, UserAggregateDef] | None = None,
         feed_of: Callable[[p.PlanNode], str],
+        max_partial_matches: int = 100_000,
     ) -> None:
         self.query = query
+        self.max_partial_matches = max_partial_matches
         self.time_zone = time_zone
         self.user_aggregates = user_aggregates or {}
         self.feed_of = feed_of
@@ -236,6 +239,14 @@ class Compiler:
             return OverAggregateOperator(self._name("over-aggregate"), node, node.input.schema)
         if isinstance(node, p.Union):
             return UnionOperator(self._name("union"), node)
+        if isinstance(node, p.MatchRecognize):
+            return MatchRecognizeOperator(
+                self._name("match-recognize"),
+                node,
+                node.input.schema,
+                self.time_zone,
+                self.max_partial_matches,
+            )
         raise QueryRuntimeError(
             f"no operator for plan step {type(node).__name__}", query=self.query
         )

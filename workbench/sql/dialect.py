@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import typing as t
 
-from sqlglot import exp, parser, tokens
+from sqlglot import exp, generator, parser, tokens
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.tokenizer_core import Token, TokenType
 
@@ -92,10 +92,20 @@ class MatchWithin(exp.Expression):
     arg_types: t.ClassVar[dict[str, bool]] = {"this": True}
 
 
+class MatchSemantics(exp.Expression):
+    """``RUNNING`` or ``FINAL`` before a navigation, an aggregate or CLASSIFIER() in MATCH_RECOGNIZE."""
+
+    arg_types: t.ClassVar[dict[str, bool]] = {"this": True, "kind": True}
+
+
 class MatchSubset(exp.Expression):
     """``SUBSET name = (var, ...)`` of a MATCH_RECOGNIZE clause."""
 
     arg_types: t.ClassVar[dict[str, bool]] = {"this": True, "expressions": True}
+
+
+#: Keywords that start the clauses after MEASURES in MATCH_RECOGNIZE.
+_CLAUSE_WORDS = frozenset({"ONE", "ALL", "AFTER", "PATTERN", "SUBSET", "DEFINE", "WITHIN"})
 
 
 class FlinkTokenizer(tokens.Tokenizer):
@@ -354,18 +364,22 @@ class FlinkParser(parser.Parser):
         after = self._parse_after_match()
         pattern = self._parse_pattern_text()
         within = None
+        emit_timeouts = False
         if self._match_text_seq("WITHIN"):
             within = self.expression(
                 MatchWithin(this=self._parse_interval() or self._parse_primary())
             )
+            emit_timeouts = self._match_text_seq("EMIT", "TIMEOUTS")
         subsets: list[exp.Expr] = []
         if self._match_text_seq("SUBSET"):
             subsets = self._parse_csv(self._parse_subset)
-        define = (
-            self._parse_csv(self._parse_name_as_expression)
-            if self._match_text_seq("DEFINE")
-            else None
-        )
+        define = None
+        if self._match_text_seq("DEFINE"):
+            self._match_expression_depth += 1
+            try:
+                define = self._parse_csv(self._parse_name_as_expression)
+            finally:
+                self._match_expression_depth -= 1
         self._match_r_paren()
         node = exp.MatchRecognize(
             partition_by=partition,
@@ -378,9 +392,47 @@ class FlinkParser(parser.Parser):
             alias=self._parse_table_alias(),
         )
         node.set("within", within)
+        node.set("emit_timeouts", emit_timeouts)
         node.set("subsets", subsets)
         self._add_meta(node, start_token)
         return node
+
+    #: Above zero while parsing MEASURES or DEFINE, where RUNNING and FINAL are keywords.
+    _match_expression_depth = 0
+
+    def _parse_match_recognize_measure(self) -> exp.MatchRecognizeMeasure:
+        self._match_expression_depth += 1
+        try:
+            start = self._curr
+            measure = self._parse_expression()
+        finally:
+            self._match_expression_depth -= 1
+        if isinstance(measure, exp.Alias) and measure.alias.upper() in _CLAUSE_WORDS:
+            # "MEASURES x PATTERN (...)": the next clause's keyword was read as the name.
+            self.raise_error(
+                f"the measure {measure.this.sql(dialect='flink')} needs a name: "
+                "write it as ... AS name",
+                start,
+            )
+        return self.expression(exp.MatchRecognizeMeasure(this=measure))
+
+    def _parse_unary(self) -> exp.Expr | None:
+        """Read ``RUNNING f(...)`` and ``FINAL f(...)`` inside MEASURES and DEFINE."""
+        if (
+            self._match_expression_depth
+            and self._curr is not None
+            and self._curr.text.upper() in ("RUNNING", "FINAL")
+            and self._index + 2 < len(self._tokens)
+            and self._tokens[self._index + 2].token_type == TokenType.L_PAREN
+        ):
+            kind = self._curr.text.upper()
+            start = self._curr
+            self._advance()
+            inner = self._parse_unary()
+            node = self.expression(MatchSemantics(this=inner, kind=kind))
+            self._add_meta(node, start)
+            return node
+        return super()._parse_unary()
 
     def _parse_rows_per_match(self) -> exp.Expr | None:
         if self._match_text_seq("ONE", "ROW", "PER", "MATCH"):
@@ -419,7 +471,9 @@ class FlinkParser(parser.Parser):
         if not variable:
             self.raise_error(f"Expecting a pattern variable after AFTER MATCH SKIP TO {direction}")
             return None
-        return exp.var(f"{text} TO {direction} {self._prev.text}")
+        node = exp.var(f"{text} TO {direction} {self._prev.text}")
+        self._add_meta(node, self._prev)
+        return node
 
     def _parse_pattern_text(self) -> exp.Expr | None:
         if not self._match_text_seq("PATTERN"):
@@ -460,6 +514,15 @@ class FlinkParser(parser.Parser):
         return self.expression(MatchSubset(this=name, expressions=members))
 
 
+class FlinkGenerator(generator.Generator):
+    """Writes trees back as SQL text (for messages and EXPLAIN)."""
+
+    TRANSFORMS: t.ClassVar = {
+        **generator.Generator.TRANSFORMS,
+        MatchSemantics: lambda self, node: f"{node.args['kind']} {self.sql(node, 'this')}",
+    }
+
+
 class Flink(Dialect):
     """Flink SQL as the workbench reads it."""
 
@@ -473,3 +536,4 @@ class Flink(Dialect):
 
     Tokenizer = FlinkTokenizer
     Parser = FlinkParser
+    Generator = FlinkGenerator

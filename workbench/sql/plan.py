@@ -14,6 +14,7 @@ from workbench.events.schema import Schema
 from workbench.events.time import format_duration
 from workbench.events.types import DataType
 from workbench.sql.expr import Expr
+from workbench.sql.match import MatchExpression, MatchSpec, Ordering
 
 WindowKind = Literal["TUMBLE", "HOP", "CUMULATE", "SESSION"]
 
@@ -350,6 +351,65 @@ class Union(PlanNode):
 
     def label(self) -> str:
         return f"Union(all=[true], inputs=[{len(self.branches)}])"
+
+
+@dataclass(frozen=True)
+class MatchRecognize(PlanNode):
+    """Row pattern recognition per partition, over rows in ``order``.
+
+    ``columns`` lists the output: ``("input", name)`` passes an input column
+    through (partition columns, and every input column with ALL ROWS PER
+    MATCH), ``("measure", name)`` is the measure of that name.
+    """
+
+    input: PlanNode
+    partition_keys: tuple[str, ...]
+    order: tuple[SortKey, ...]
+    ordering: Ordering
+    #: The event-time (or processing-time) column the order starts with, if any.
+    time_column: str | None
+    measures: tuple[tuple[str, MatchExpression], ...]
+    spec: MatchSpec
+    columns: tuple[tuple[str, str, str], ...]
+
+    def inputs(self) -> tuple[PlanNode, ...]:
+        return (self.input,)
+
+    def label(self) -> str:
+        spec = self.spec
+        parts = []
+        if self.partition_keys:
+            parts.append(f"partitionBy=[{', '.join(self.partition_keys)}]")
+        if self.order:
+            parts.append(f"orderBy=[{', '.join(key.describe() for key in self.order)}]")
+        if self.measures:
+            measures = ", ".join(
+                f"{expression.describe()} AS {name}" for name, expression in self.measures
+            )
+            parts.append(f"measures=[{measures}]")
+        rows = {
+            "ONE": "ONE ROW PER MATCH",
+            "ALL_SHOW_EMPTY": "ALL ROWS PER MATCH SHOW EMPTY MATCHES",
+            "ALL_OMIT_EMPTY": "ALL ROWS PER MATCH OMIT EMPTY MATCHES",
+            "ALL_WITH_UNMATCHED": "ALL ROWS PER MATCH WITH UNMATCHED ROWS",
+        }[spec.rows_per_match]
+        parts.append(f"rowsPerMatch=[{rows}]")
+        parts.append(f"after=[SKIP {spec.skip.describe()}]")
+        parts.append(f"pattern=[{spec.pattern}]")
+        if spec.within_ns is not None:
+            within = format_duration(spec.within_ns)
+            parts.append(f"within=[{within}{', EMIT TIMEOUTS' if spec.emit_timeouts else ''}]")
+        if spec.subsets:
+            subsets = ", ".join(
+                f"{name} = ({', '.join(members)})" for name, members in spec.subsets
+            )
+            parts.append(f"subset=[{subsets}]")
+        if spec.define:
+            define = ", ".join(
+                f"{name} AS {condition.describe()}" for name, condition in spec.define
+            )
+            parts.append(f"define=[{define}]")
+        return "MatchRecognize(" + ", ".join(parts) + ")"
 
 
 @dataclass(frozen=True)

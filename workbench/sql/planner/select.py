@@ -12,6 +12,7 @@ from workbench.sql.plan import Calc, GroupAggregate, PlanNode, Values
 from workbench.sql.planner.aggregates import aggregate_name, find_aggregates
 from workbench.sql.planner.context import PlanContext, Special, output_name
 from workbench.sql.planner.grouping import plan_grouping
+from workbench.sql.planner.match import plan_match_recognize
 from workbench.sql.planner.over import apply_rank_filter, over_windows, plan_over
 from workbench.sql.planner.planned import Planned
 from workbench.sql.planner.relations import plan_relation
@@ -23,6 +24,9 @@ def plan_select(ctx: PlanContext, select: exp.Select) -> Planned:
     from_clause = select.args.get("from_") or select.args.get("from")
     if from_clause is not None:
         node, scope = plan_relation(ctx, from_clause.this)
+        match = select.args.get("match")
+        if match is not None:
+            node, scope = plan_match_recognize(ctx, node, scope, match)
     else:
         node = Values(schema=Schema(()), rows=((),), source_name=ctx.next_values_name())
         scope = Scope()
@@ -84,9 +88,6 @@ def _reject_unsupported(ctx: PlanContext, select: exp.Select) -> None:
     joins = select.args.get("joins")
     if joins:
         raise ctx.unsupported("joins are not supported yet", joins[0])
-    match = select.args.get("match")
-    if match is not None:
-        raise ctx.unsupported("MATCH_RECOGNIZE is not supported yet", match)
     for key in ("laterals", "qualify", "connect", "prewhere"):
         value = select.args.get(key)
         if value:
