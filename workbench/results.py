@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from workbench.errors import WorkbenchError
+from workbench.errors import ValidationError, WorkbenchError
 from workbench.events.rejected import RejectedRows, concat_rejected
 from workbench.events.schema import Schema
+from workbench.runtime.match.automaton import Automaton
+from workbench.runtime.match_recognize import MatchRecognizeOperator, pattern_automaton
 from workbench.runtime.pipeline import Pipeline
 from workbench.runtime.results import OP_COLUMN, ResultCollector
-from workbench.sql.plan import Presentation, SortKey
+from workbench.sql.plan import PlanNode, Presentation, SortKey
 
 if TYPE_CHECKING:
     from workbench.sources import Reader
@@ -83,6 +85,7 @@ class QueryResult:
     collector: ResultCollector | None = None
     readers: list[Reader] = field(default_factory=list)
     sink: str | None = None
+    plan: PlanNode | None = None
 
     # Running -------------------------------------------------------------------------
 
@@ -174,6 +177,40 @@ class QueryResult:
 
     def explain(self) -> str:
         return self.explain_text
+
+    # Pattern matching ----------------------------------------------------------------
+
+    def automaton(self) -> Automaton:
+        """Return the automaton of the query's MATCH_RECOGNIZE pattern.
+
+        While the query runs (a paused replay), the states that open partial
+        matches are in are highlighted.
+        """
+        if self.pipeline is not None:
+            for operator in self.pipeline.operators:
+                if isinstance(operator, MatchRecognizeOperator):
+                    return operator.automaton()
+        if self.plan is not None:
+            found = pattern_automaton(self.plan)
+            if found is not None:
+                return found
+        raise ValidationError(f"query {self.name} has no MATCH_RECOGNIZE", sql=self.sql)
+
+    def partial_matches(self) -> pd.DataFrame:
+        """Return the partial matches open now, one row each, per partition in preferment order.
+
+        Before the query runs, and after its inputs have ended, there are none.
+        """
+        frames = []
+        if self.pipeline is not None:
+            for operator in self.pipeline.operators:
+                if isinstance(operator, MatchRecognizeOperator):
+                    frames.append(operator.partial_matches())
+        if not frames:
+            return pd.DataFrame(
+                columns=["start_row", "start_time", "rows", "variables", "state", "waiting_for"]
+            )
+        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
     # Display -------------------------------------------------------------------------
 

@@ -26,6 +26,8 @@ from workbench.events.time import parse_duration
 from workbench.events.types import DataType, TimeAttribute
 from workbench.results import QueryResult, StatementResult, TableResult
 from workbench.runner import Job, Replay
+from workbench.runtime.match.automaton import Automaton
+from workbench.runtime.match_recognize import pattern_automaton
 from workbench.settings import SettingError, Settings
 from workbench.sinks import validate_sink_options
 from workbench.sources import known_connectors, validate_source_options
@@ -170,6 +172,7 @@ class Session:
             updating=planned.node.updating,
             presentation=planned.presentation,
             runner=self.run,
+            plan=planned.node,
         )
         if planned.node.schema.names != schema.names:
             # Output names may repeat visible names of the plan; the plan's own
@@ -198,6 +201,7 @@ class Session:
             presentation=None,
             runner=self.run,
             sink=planned.sink.name,
+            plan=planned.node,
         )
         self._plans[query_name] = planned.node
         self.queries[query_name] = result
@@ -392,6 +396,25 @@ class Session:
         return self._explain(
             statement.inner if statement.kind == "explain" and statement.inner else statement
         )
+
+    def automaton(self, query: str | QueryResult) -> Automaton:
+        """Return the automaton of a query's MATCH_RECOGNIZE pattern, as data and as a drawing.
+
+        ``query`` is SQL text (planned, not run) or a result of :meth:`sql`,
+        whose automaton highlights the states of partial matches open now.
+        """
+        if isinstance(query, QueryResult):
+            return query.automaton()
+        statements = parse_script(query)
+        if not statements or statements[-1].kind != "query":
+            raise ValidationError("automaton() needs a SELECT with MATCH_RECOGNIZE", sql=query)
+        statement = statements[-1]
+        assert statement.node is not None
+        planned = plan_query_statement(self._context(statement), statement.node)
+        found = pattern_automaton(planned.node)
+        if found is None:
+            raise ValidationError("the query has no MATCH_RECOGNIZE", sql=query)
+        return found
 
     # Running -------------------------------------------------------------------------
 

@@ -26,6 +26,9 @@ QUERIES = {
     "over": "SELECT key, ts, SUM(value) OVER (PARTITION BY key ORDER BY ts ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS s "
     "FROM events",
     "group": "SELECT key, COUNT(*) AS n, COUNT(DISTINCT value) AS distinct_values FROM events GROUP BY key",
+    "match": "SELECT * FROM events MATCH_RECOGNIZE (PARTITION BY key ORDER BY ts MEASURES FIRST(ts) AS began, "
+    "COUNT(*) AS n, MATCH_NUMBER() AS m AFTER MATCH SKIP TO NEXT ROW PATTERN (A B+) "
+    "WITHIN INTERVAL '10' SECOND EMIT TIMEOUTS DEFINE B AS value > PREV(value))",
 }
 
 

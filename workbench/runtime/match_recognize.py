@@ -29,6 +29,7 @@ from workbench.events.batch import Batch
 from workbench.events.schema import Schema
 from workbench.events.time import MAX_WATERMARK, MIN_WATERMARK, to_ns
 from workbench.runtime.aggregate_state import group_keys
+from workbench.runtime.match.automaton import Automaton
 from workbench.runtime.match.evaluation import MatchEvaluator, Point
 from workbench.runtime.match.matcher import (
     EXCLUDED,
@@ -43,8 +44,6 @@ from workbench.runtime.match.matcher import (
     mask_candidates,
 )
 from workbench.runtime.match.program import (
-    AutomatonState,
-    AutomatonTransition,
     PatternTooLargeError,
     Program,
     automaton,
@@ -56,7 +55,7 @@ from workbench.sql.evaluate import evaluate_predicate
 from workbench.sql.expr import ColumnRef
 from workbench.sql.functions.base import to_dtype
 from workbench.sql.match import CLASSIFIER_COLUMN, MATCH_NUMBER_COLUMN, MatchExpression, Navigation
-from workbench.sql.plan import MatchRecognize
+from workbench.sql.plan import MatchRecognize, PlanNode, walk
 
 #: Store chunks kept before old ones are compacted.
 KEEP_CHUNKS = 4
@@ -536,22 +535,41 @@ class MatchRecognizeOperator(Operator):
 
     # Introspection -------------------------------------------------------------------
 
-    def automaton(self) -> tuple[list[AutomatonState], list[AutomatonTransition]]:
-        return automaton(self.program)
-
-    def partial_matches(self) -> pd.DataFrame:
-        """Return one row per partial match in progress, in preferment order per partition."""
+    def automaton(self) -> Automaton:
+        """Return the pattern's automaton with the states of open partial matches highlighted."""
+        drawing = Automaton.of(self.program, str(self.spec.pattern))
         states, _ = automaton(self.program)
         by_pc = {state.pc: state.name for state in states}
+        active = {
+            by_pc.get(thread.state, "start")
+            for partition in self.partitions.values()
+            for thread in partition.threads
+        }
+        return drawing.with_active(active)
+
+    def partial_matches(self) -> pd.DataFrame:
+        """Return one row per partial match in progress, in preferment order per partition.
+
+        ``waiting_for`` lists the variables the next row may be mapped to, in
+        the order they are tried.
+        """
+        states, _ = automaton(self.program)
+        by_pc = {state.pc: state.name for state in states}
+        names = {source: name for name, kind, source in self.node.columns if kind == "input"}
+        key_names = [names.get(key, key) for key in self.node.partition_keys]
         records: list[dict[str, Any]] = []
+        previous: tuple[Any, ...] | None = None
         for partition in self.partitions.values():
             for thread in partition.threads:
-                labels = [(row, code & VARIABLE) for row, code in label_list(thread.labels)]
-                last = self._last_pc(thread)
-                record: dict[str, Any] = {
-                    name: value
-                    for name, value in zip(self.node.partition_keys, partition.key, strict=True)
-                }
+                identity = (partition.key, thread.start, id(thread.labels), thread.state)
+                waiting = self._waiting(thread)
+                if identity == previous:
+                    if waiting not in records[-1]["waiting_for"].split(" or "):
+                        records[-1]["waiting_for"] += f" or {waiting}"
+                    continue
+                previous = identity
+                labels = label_list(thread.labels)
+                record: dict[str, Any] = dict(zip(key_names, partition.key, strict=True))
                 record.update(
                     {
                         "start_row": thread.start + 1,
@@ -559,14 +577,16 @@ class MatchRecognizeOperator(Operator):
                         if self.node.ordering == "event_time"
                         else None,
                         "rows": len(labels),
-                        "variables": " ".join(self.variables[v] for _, v in labels),
-                        "state": by_pc.get(last, "start"),
-                        "waiting_for": self._waiting(thread),
+                        "variables": " ".join(
+                            self.variables[code & VARIABLE] for _, code in labels
+                        ),
+                        "state": by_pc.get(thread.state, "start"),
+                        "waiting_for": waiting,
                     }
                 )
                 records.append(record)
         columns = [
-            *self.node.partition_keys,
+            *key_names,
             "start_row",
             "start_time",
             "rows",
@@ -575,9 +595,6 @@ class MatchRecognizeOperator(Operator):
             "waiting_for",
         ]
         return pd.DataFrame(records, columns=columns)
-
-    def _last_pc(self, thread: Thread) -> int:
-        return thread.state
 
     def _waiting(self, thread: Thread) -> str:
         instruction = self.program.instructions[thread.pc]
@@ -688,3 +705,12 @@ def _rank(values: pd.Series, ascending: bool, nulls_first: bool) -> np.ndarray:
         ranks = np.where(ranks >= 0, -ranks, ranks)
     null_rank = np.iinfo(np.int64).min if nulls_first else np.iinfo(np.int64).max
     return np.where(codes < 0, null_rank, ranks)
+
+
+def pattern_automaton(plan: PlanNode) -> Automaton | None:
+    """Return the automaton of the first MATCH_RECOGNIZE in a plan, or None."""
+    for node in walk(plan):
+        if isinstance(node, MatchRecognize):
+            program = compile_pattern(node.spec.pattern, node.spec.variables)
+            return Automaton.of(program, str(node.spec.pattern))
+    return None

@@ -369,7 +369,7 @@ class FlinkParser(parser.Parser):
             within = self.expression(
                 MatchWithin(this=self._parse_interval() or self._parse_primary())
             )
-            emit_timeouts = self._match_text_seq("EMIT", "TIMEOUTS")
+        emit_timeouts = self._match_text_seq("EMIT", "TIMEOUTS")
         subsets: list[exp.Expr] = []
         if self._match_text_seq("SUBSET"):
             subsets = self._parse_csv(self._parse_subset)
@@ -407,7 +407,12 @@ class FlinkParser(parser.Parser):
             measure = self._parse_expression()
         finally:
             self._match_expression_depth -= 1
-        if isinstance(measure, exp.Alias) and measure.alias.upper() in _CLAUSE_WORDS:
+        written_as = self._tokens[self._index - 2].text.upper() if self._index >= 2 else ""
+        if (
+            isinstance(measure, exp.Alias)
+            and measure.alias.upper() in _CLAUSE_WORDS
+            and written_as != "AS"
+        ):
             # "MEASURES x PATTERN (...)": the next clause's keyword was read as the name.
             self.raise_error(
                 f"the measure {measure.this.sql(dialect='flink')} needs a name: "

@@ -54,14 +54,24 @@ class Navigation:
     type: DataType
 
     def describe(self) -> str:
-        scope = "*" if self.variables is None else "|".join(self.variables)
-        text = f"{self.logical}({scope}: {self.expr}"
-        text += f", {self.logical_offset})" if self.logical_offset else ")"
-        if self.physical_offset < 0:
-            text = f"PREV({text}, {-self.physical_offset})"
-        elif self.physical_offset > 0:
-            text = f"NEXT({text}, {self.physical_offset})"
-        return ("" if self.running else "FINAL ") + text
+        """Return the navigation as SQL text, as it would be written in the query."""
+        scope = "|".join(self.variables) if self.variables else None
+        if isinstance(self.expr, ColumnRef) and self.expr.name == CLASSIFIER_COLUMN:
+            text = f"CLASSIFIER({scope or ''})"
+        elif isinstance(self.expr, ColumnRef):
+            text = f"{scope}.{self.expr.name}" if scope else self.expr.name
+        else:
+            text = f"{scope}.({self.expr})" if scope else str(self.expr)
+        if self.logical == "FIRST" or self.logical_offset:
+            offset = f", {self.logical_offset}" if self.logical_offset else ""
+            text = f"{self.logical}({text}{offset})"
+        if not self.running:
+            text = "FINAL " + text
+        if self.physical_offset:
+            function = "PREV" if self.physical_offset < 0 else "NEXT"
+            steps = abs(self.physical_offset)
+            text = f"{function}({text}{f', {steps}' if steps != 1 else ''})"
+        return text
 
 
 @dataclass(frozen=True)
@@ -78,11 +88,17 @@ class MatchAggregate:
     constants: tuple[object, ...] = ()
 
     def describe(self) -> str:
-        scope = "*" if self.variables is None else "|".join(self.variables)
-        inner = ", ".join(str(arg) for arg in self.args) if self.args else "*"
+        scope = "|".join(self.variables) if self.variables else None
+        if self.args:
+            inner = ", ".join(
+                f"{scope}.{arg}" if scope and isinstance(arg, ColumnRef) else str(arg)
+                for arg in self.args
+            )
+        else:
+            inner = f"{scope}.*" if scope else "*"
         if self.distinct:
             inner = "DISTINCT " + inner
-        return ("" if self.running else "FINAL ") + f"{self.function}({scope}: {inner})"
+        return ("" if self.running else "FINAL ") + f"{self.function}({inner})"
 
 
 @dataclass(frozen=True)
@@ -114,7 +130,8 @@ class MatchExpression:
 
     def describe(self) -> str:
         text = str(self.expr)
-        for name, slot in self.slots:
+        # Longer names first, so that $slot1 does not replace the start of $slot10.
+        for name, slot in sorted(self.slots, key=lambda item: -len(item[0])):
             text = text.replace(name, slot.describe())
         return text
 

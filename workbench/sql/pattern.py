@@ -298,22 +298,32 @@ class _Parser:
 
     def term(self) -> PatternNode:
         node = self.primary()
-        while self.current is not None and (
-            self.current.text in ("*", "+", "?") or self.current.kind == "quantity"
-        ):
-            if isinstance(node, (Quantified, Anchor)):
-                token = self.current
-                what = "an anchor" if isinstance(node, Anchor) else "a quantified term"
-                raise PatternSyntaxError(
-                    f"{token.text!r} cannot follow {what}",
-                    token.start,
-                    token.end,
-                    hint="put the quantified part in parentheses, as in (A+)*"
-                    if isinstance(node, Quantified)
-                    else "anchors match a position, not rows, and cannot repeat",
-                )
-            node = self.quantifier(node)
+        if not self._at_quantifier():
+            return node
+        if isinstance(node, Anchor):
+            token = self.current
+            assert token is not None
+            raise PatternSyntaxError(
+                f"{token.text!r} cannot follow an anchor",
+                token.start,
+                token.end,
+                hint="anchors match a position, not rows, and cannot repeat",
+            )
+        node = self.quantifier(node)
+        if self._at_quantifier():
+            token = self.current
+            assert token is not None
+            raise PatternSyntaxError(
+                f"{token.text!r} cannot follow a quantified term",
+                token.start,
+                token.end,
+                hint="put the quantified part in parentheses, as in (A+)*",
+            )
         return node
+
+    def _at_quantifier(self) -> bool:
+        token = self.current
+        return token is not None and (token.text in ("*", "+", "?") or token.kind == "quantity")
 
     def quantifier(self, inner: PatternNode) -> Quantified:
         token = self._advance()
