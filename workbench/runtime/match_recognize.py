@@ -41,7 +41,6 @@ from workbench.runtime.match.matcher import (
     Thread,
     label_list,
     labels_of,
-    mask_candidates,
 )
 from workbench.runtime.match.program import (
     PatternTooLargeError,
@@ -108,6 +107,10 @@ class MatchRecognizeOperator(Operator):
         self.lookahead = max([0, *(nav.physical_offset for nav in define_navs)])
         self.measure_lookahead = max([0, *(nav.physical_offset for nav in measure_navs)])
         self.lookback = max([0, *(-nav.physical_offset for nav in define_navs + measure_navs)])
+        local_offsets = [
+            nav.physical_offset for _, condition in self.local for nav in condition.navigations()
+        ]
+        self.offsets = (min([0, *local_offsets]), max([0, *local_offsets]))
 
         columns = self._stored_columns()
         self.store = RowStore(columns, input_schema.empty_frame())
@@ -312,7 +315,12 @@ class MatchRecognizeOperator(Operator):
     # Conditions ----------------------------------------------------------------------
 
     def _compute_masks(self, partitions: list[PartitionState]) -> None:
-        """Compute the row-local condition bits of every row that can be read now."""
+        """Compute the row-local condition bits of every row that can be read now.
+
+        The rows of all partitions are evaluated together: each navigation
+        column is one gather from the store and each condition one vectorized
+        evaluation, whatever the number of partitions.
+        """
         segments: list[tuple[PartitionState, int, int]] = []
         for partition in partitions:
             limit = (
@@ -324,61 +332,62 @@ class MatchRecognizeOperator(Operator):
                 segments.append((partition, partition.ready, limit))
         if not segments:
             return
-        total = sum(limit - first for _, first, limit in segments)
+        counts = np.array([limit - first for _, first, limit in segments], dtype=np.int64)
+        total = int(counts.sum())
         bits = np.full(total, self.always, dtype=np.int64)
-        for variable, condition in self.local:
-            frame = self._local_slots(condition, segments, total, self.variables[variable])
-            holds = evaluate_predicate(condition.expr, frame)
-            bits |= holds.astype(np.int64) << variable
-        offset = 0
-        start_mask = self.matcher.start_mask
-        for partition, first, limit in segments:
-            count = limit - first
-            chunk = bits[offset : offset + count]
-            partition.masks.extend(chunk.tolist())
+        if self.local:
+            window = _Window(segments, self.offsets)
+            cache: dict[tuple[str, int], pd.Series] = {}
+            for variable, condition in self.local:
+                frame = self._local_slots(condition, window, cache, self.variables[variable])
+                holds = evaluate_predicate(condition.expr, frame)
+                bits |= holds.astype(np.int64) << variable
+        ends = np.cumsum(counts)
+        starts = ends - counts
+        bit_list = bits.tolist()
+        hits = np.flatnonzero((bits & self.matcher.start_mask) != 0)
+        bounds = np.searchsorted(hits, starts).tolist(), np.searchsorted(hits, ends).tolist()
+        hit_list = hits.tolist()
+        for index, (partition, first, limit) in enumerate(segments):
+            offset = int(starts[index])
+            partition.masks.extend(bit_list[offset : offset + (limit - first)])
             if self.matcher.skippable:
-                candidates = mask_candidates(chunk, start_mask, first)
-                if first == 0 and (not candidates or candidates[0] != 0):
-                    candidates.insert(0, 0)
-                partition.candidates.extend(candidates)
+                shift = first - offset
+                found = [hit + shift for hit in hit_list[bounds[0][index] : bounds[1][index]]]
+                if first == 0 and (not found or found[0] != 0):
+                    found.insert(0, 0)
+                partition.candidates.extend(found)
             partition.ready = limit
-            offset += count
 
     def _local_slots(
         self,
         condition: MatchExpression,
-        segments: list[tuple[PartitionState, int, int]],
-        total: int,
+        window: _Window,
+        cache: dict[tuple[str, int], pd.Series],
         variable: str,
     ) -> pd.DataFrame:
         columns: dict[str, pd.Series] = {}
         for name, slot in condition.slots:
             assert isinstance(slot, Navigation)
             if isinstance(slot.expr, ColumnRef) and slot.expr.name == CLASSIFIER_COLUMN:
-                columns[name] = pd.Series([variable] * total, dtype=slot.type.pandas_dtype())
+                columns[name] = pd.Series([variable] * window.total, dtype="string[pyarrow]")
                 continue
-            ids = np.full(total, -1, dtype=np.int64)
-            offset = 0
-            for partition, first, limit in segments:
-                rows = np.arange(first, limit, dtype=np.int64) + slot.physical_offset
-                valid = (rows >= partition.base) & (rows < partition.available) & (rows >= 0)
-                if valid.any():
-                    low = int(rows[valid].min()) - partition.base
-                    high = int(rows[valid].max()) - partition.base + 1
-                    gids = np.asarray(partition.gids[low:high], dtype=np.int64)
-                    target = ids[offset : offset + (limit - first)]
-                    target[valid] = gids[rows[valid] - partition.base - low]
-                offset += limit - first
-            valid_all = ids >= 0
-            values = self.evaluator.row_values(slot.expr, ids[valid_all], variable)
-            if valid_all.all():
-                columns[name] = values.reset_index(drop=True)
-            else:
-                indexer = np.full(total, -1, dtype=np.int64)
-                indexer[valid_all] = np.arange(int(valid_all.sum()))
-                array = pd.api.extensions.take(values.array, indexer, allow_fill=True)
-                columns[name] = to_dtype(pd.Series(array), slot.type)
-        return pd.DataFrame(columns, index=pd.RangeIndex(total))
+            key = (str(slot.expr), slot.physical_offset)
+            values = cache.get(key)
+            if values is None:
+                ids = window.ids(slot.physical_offset)
+                valid = ids >= 0
+                found = self.evaluator.row_values(slot.expr, ids[valid], variable)
+                if valid.all():
+                    values = found.reset_index(drop=True)
+                else:
+                    indexer = np.full(window.total, -1, dtype=np.int64)
+                    indexer[valid] = np.arange(int(valid.sum()))
+                    array = pd.api.extensions.take(found.array, indexer, allow_fill=True)
+                    values = to_dtype(pd.Series(array), slot.type)
+                cache[key] = values
+            columns[name] = values
+        return pd.DataFrame(columns, index=pd.RangeIndex(window.total))
 
     def _test(self, requests: list[tuple[PartitionState, Thread, int, int]]) -> list[bool]:
         """Evaluate conditions that read the match so far, one per thread."""
@@ -714,3 +723,53 @@ def pattern_automaton(plan: PlanNode) -> Automaton | None:
             program = compile_pattern(node.spec.pattern, node.spec.variables)
             return Automaton.of(program, str(node.spec.pattern))
     return None
+
+
+class _Window:
+    """The store ids around the rows whose condition bits are being computed.
+
+    Rows are numbered across all segments (a segment is one partition's rows
+    ``[first, limit)``). ``ids(offset)`` returns, for each of those rows, the
+    store id of the row ``offset`` places away in the same partition, or -1
+    where that row does not exist (before the partition's first kept row, or
+    after its last one).
+    """
+
+    def __init__(
+        self, segments: list[tuple[PartitionState, int, int]], offsets: tuple[int, int]
+    ) -> None:
+        before, after = offsets
+        flat: list[int] = []
+        starts: list[int] = []
+        lows: list[int] = []
+        highs: list[int] = []
+        firsts: list[int] = []
+        counts: list[int] = []
+        for partition, first, limit in segments:
+            low = max(first + before, partition.base, 0)
+            high = min(limit + after, partition.available)
+            starts.append(len(flat))
+            lows.append(low)
+            highs.append(high)
+            firsts.append(first)
+            counts.append(limit - first)
+            flat.extend(partition.gids[low - partition.base : high - partition.base])
+        self.flat = np.asarray(flat, dtype=np.int64)
+        count_array = np.asarray(counts, dtype=np.int64)
+        self.total = int(count_array.sum())
+        segment = np.repeat(np.arange(len(segments), dtype=np.int64), count_array)
+        position = np.arange(self.total, dtype=np.int64) - np.repeat(
+            np.cumsum(count_array) - count_array, count_array
+        )
+        self.rows = np.asarray(firsts, dtype=np.int64)[segment] + position
+        self.lows = np.asarray(lows, dtype=np.int64)[segment]
+        self.highs = np.asarray(highs, dtype=np.int64)[segment]
+        self.starts = np.asarray(starts, dtype=np.int64)[segment]
+
+    def ids(self, offset: int) -> np.ndarray:
+        target = self.rows + offset
+        valid = (target >= self.lows) & (target < self.highs)
+        positions = np.where(valid, self.starts + target - self.lows, 0)
+        if len(self.flat) == 0:
+            return np.full(self.total, -1, dtype=np.int64)
+        return np.where(valid, self.flat[positions], -1)

@@ -30,10 +30,8 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import numpy as np
-
 from workbench.errors import QueryRuntimeError
-from workbench.runtime.match.program import Program
+from workbench.runtime.match.program import Program, Reach
 from workbench.sql.match import SkipTo
 
 #: A thread's row mapping, newest row first: (row, variable, rest) or None.
@@ -193,6 +191,24 @@ class Matcher:
         self.start_mask = 0
         for reach in self.start_tests:
             self.start_mask |= 1 << self.instructions[reach.pc].variable
+        # Per instruction: the variable a test reads (-1 for others), its label code,
+        # and what follows a row mapped there (-1 stands for the end of the pattern).
+        self._variables = [
+            instruction.variable if instruction.operation == "test" else -1
+            for instruction in self.instructions
+        ]
+        self._codes = [
+            instruction.variable | EXCLUDED if instruction.excluded else instruction.variable
+            for instruction in self.instructions
+        ]
+        self._after = [
+            _targets(program.closure(pc + 1, first_row=False, at_end=False))
+            if instruction.operation == "test"
+            else ()
+            for pc, instruction in enumerate(self.instructions)
+        ]
+        self._start_first = _targets(program.closure(0, first_row=True, at_end=False))
+        self._start_later = _targets(program.closure(0, first_row=False, at_end=False))
         self.show_empty = rows_per_match in ("ONE", "ALL_SHOW_EMPTY", "ALL_WITH_UNMATCHED")
         self.unmatched = rows_per_match == "ALL_WITH_UNMATCHED"
 
@@ -227,33 +243,95 @@ class Matcher:
             pending = [p for p in pending if p.position < p.ready]
 
     def _run_local(self, partition: PartitionState) -> None:
-        """Step through ready rows when every condition is known in advance."""
-        while partition.position < partition.ready:
-            row = partition.position
-            if (
-                self.skippable
-                and row > 0
-                and not partition.threads
-                and partition.record is None
-                and not partition.timeouts
-            ):
-                index = bisect.bisect_left(partition.candidates, row)
-                following = (
-                    partition.candidates[index]
-                    if index < len(partition.candidates)
-                    else partition.ready
-                )
-                if following >= partition.ready:
-                    partition.position = partition.ready
-                    return
-                if following > row:
-                    partition.position = following
-                    self._resolve(partition)
+        """Step through ready rows when every condition is known in advance.
+
+        The same steps as :meth:`_begin_step` and :meth:`_advance`, written out
+        in one loop because this loop runs once per row of every partition.
+        """
+        after = self._after
+        codes = self._codes
+        variables = self._variables
+        within = self.within_ns
+        merge_global = self.merge_global
+        merge_per_start = self.merge_per_start
+        skippable = self.skippable
+        masks = partition.masks
+        times = partition.times
+        candidates = partition.candidates
+        base = partition.base
+        ready = partition.ready
+        row = partition.position
+        threads = partition.threads
+        while row < ready:
+            if not threads and partition.record is None:
+                if skippable and row > 0 and not partition.timeouts:
+                    index = bisect.bisect_left(candidates, row)
+                    following_row = candidates[index] if index < len(candidates) else ready
+                    if following_row > row:
+                        row = min(following_row, ready)
+                        continue
+            elif within is not None and threads:
+                now = times[row - base]
+                if now - times[threads[0].start - base] >= within:
+                    partition.threads = threads
+                    threads = self._expire_by_row(partition, row, threads)
+            if partition.record is None:
+                reaches = self._start_first if row == 0 else self._start_later
+                if merge_global and threads:
+                    waiting = {thread.pc for thread in threads}
+                    threads = threads + [
+                        Thread(row, pc, None) for pc in reaches if pc >= 0 and pc not in waiting
+                    ]
+                else:
+                    threads = threads + [Thread(row, pc, None) for pc in reaches if pc >= 0]
+                if -1 in reaches:
+                    # An empty match is possible here; attempts that prefer it end.
+                    cut = reaches.index(-1)
+                    preferred = {pc for pc in reaches[:cut]}
+                    threads = [
+                        thread
+                        for thread in threads
+                        if thread.start != row or thread.pc in preferred
+                    ]
+                    self._record(partition, Record(row, row - 1, None))
+            mask = masks[row - base]
+            following: list[Thread] = []
+            seen: set[Any] = set()
+            for thread in threads:
+                pc = thread.pc
+                variable = variables[pc]
+                if variable < 0 or not (mask >> variable) & 1:
+                    continue  # a failed test, or waiting at $ while rows follow
+                labels = (row, codes[pc], thread.labels)
+                for target in after[pc]:
+                    if target < 0:
+                        self._record(partition, Record(thread.start, row, labels))
+                        break
+                    if merge_global:
+                        if target in seen:
+                            continue
+                        seen.add(target)
+                    elif merge_per_start:
+                        key = (thread.start, target)
+                        if key in seen:
+                            continue
+                        seen.add(key)
+                    following.append(Thread(thread.start, target, labels, pc))
+                else:
                     continue
-            threads = self._begin_step(partition, row)
-            self._advance(partition, row, threads, None)
-            if partition.record is not None and not partition.threads:
+                break
+            if len(following) > self.max_threads:
+                self._too_many(partition)
+            threads = following
+            row += 1
+            if partition.record is not None and not threads:
+                partition.position = row
+                partition.threads = threads
                 self._resolve(partition)
+                row = partition.position
+                threads = partition.threads
+        partition.position = row
+        partition.threads = threads
 
     def _begin_step(self, partition: PartitionState, row: int) -> list[Thread]:
         """Return the threads that test ``row``: the running ones, then a new attempt."""
@@ -322,14 +400,17 @@ class Matcher:
             if matched:
                 break
         if len(following) > self.max_threads:
-            raise QueryRuntimeError(
-                f"pattern matching holds more than {self.max_threads:,} partial matches "
-                f"in partition {partition.key!r}",
-                hint="limit the match length with WITHIN INTERVAL ..., make conditions "
-                "more selective, or raise 'workbench.match.max-partial-matches'",
-            )
+            self._too_many(partition)
         partition.threads = following
         partition.position = row + 1
+
+    def _too_many(self, partition: PartitionState) -> None:
+        raise QueryRuntimeError(
+            f"pattern matching holds more than {self.max_threads:,} partial matches "
+            f"in partition {partition.key!r}",
+            hint="limit the match length with WITHIN INTERVAL ..., make conditions "
+            "more selective, or raise 'workbench.match.max-partial-matches'",
+        )
 
     def _record(self, partition: PartitionState, record: Record) -> None:
         """Keep a match; attempts of lower preference (later starts) end."""
@@ -525,7 +606,6 @@ class Matcher:
         return first
 
 
-def mask_candidates(masks: np.ndarray, start_mask: int, first_row: int) -> list[int]:
-    """Return the rows (local indices from ``first_row``) where an attempt can begin."""
-    hits = np.flatnonzero((masks & start_mask) != 0) + first_row
-    return hits.tolist()
+def _targets(reaches: tuple[Reach, ...]) -> tuple[int, ...]:
+    """Return the places a closure reaches as instruction indices; -1 is the end of the pattern."""
+    return tuple(-1 if reach.kind == "match" else reach.pc for reach in reaches)
