@@ -49,6 +49,7 @@ from workbench.runtime.match.program import (
     compile_pattern,
 )
 from workbench.runtime.match.rows import RowStore
+from workbench.runtime.match.scalar import ColumnValues, compile_condition
 from workbench.runtime.operator import Operator
 from workbench.sql.evaluate import evaluate_predicate
 from workbench.sql.expr import ColumnRef
@@ -120,6 +121,11 @@ class MatchRecognizeOperator(Operator):
             time_column=node.time_column if node.ordering == "event_time" else None,
             time_zone=time_zone,
         )
+        self.values = ColumnValues(self.store)
+        compiled = {
+            index: compile_condition(self.conditions[index], self.variables, self.values)
+            for index in history
+        }
         self.matcher = Matcher(
             self.program,
             node.spec.skip,
@@ -131,6 +137,7 @@ class MatchRecognizeOperator(Operator):
             lookahead=self.lookahead,
             max_threads=max_partial_matches,
             tester=self._test,
+            conditions={index: test for index, test in compiled.items() if test is not None},
         )
         self.partitions: dict[tuple[Hashable, ...], PartitionState] = {}
         #: Partitions without rows or matches in progress: key -> (next row, matches).

@@ -165,6 +165,7 @@ class Matcher:
         lookahead: int,
         max_threads: int,
         tester: Tester | None = None,
+        conditions: dict[int, Callable[[Any, Labels, int], bool]] | None = None,
     ) -> None:
         self.program = program
         self.instructions = program.instructions
@@ -178,6 +179,9 @@ class Matcher:
         self.lookahead = lookahead
         self.max_threads = max_threads
         self.tester = tester
+        # Conditions compiled to Python functions, for variables that read the match so far.
+        self.conditions = conditions or {}
+        self.inline = bool(history) and set(history) <= set(self.conditions)
         # Merge threads at the same instruction: across start rows only without WITHIN.
         self.merge_global = not history and within_ns is None
         self.merge_per_start = not history and within_ns is not None
@@ -219,6 +223,16 @@ class Matcher:
         if not self.history:
             for partition in partitions:
                 self._run_local(partition)
+                self._resolve(partition)
+            return
+        if self.inline:
+            for partition in partitions:
+                while partition.position < partition.ready:
+                    row = partition.position
+                    threads = self._begin_step(partition, row)
+                    self._advance(partition, row, threads, None)
+                    if partition.record is not None and not partition.threads:
+                        self._resolve(partition)
                 self._resolve(partition)
             return
         pending = [p for p in partitions if p.position < p.ready]
@@ -373,14 +387,16 @@ class Matcher:
             if instruction.operation != "test":
                 continue  # waiting at $: a further row means the partition did not end
             variable = instruction.variable
+            code = variable | EXCLUDED if instruction.excluded else variable
+            labels = (row, code, thread.labels)
             if variable in self.history:
-                assert results is not None
-                if not results.get(index, False):
+                if results is not None:
+                    if not results.get(index, False):
+                        continue
+                elif not self.conditions[variable](partition, labels, row):
                     continue
             elif not (mask >> variable) & 1:
                 continue
-            code = variable | EXCLUDED if instruction.excluded else variable
-            labels = (row, code, thread.labels)
             matched = False
             for reach in closure(thread.pc + 1, first_row=False, at_end=False):
                 if reach.kind == "match":
