@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -478,3 +479,38 @@ def test_match_numbers_continue_after_rest() -> None:
     ).to_pandas()
 
     assert records(frame) == [("a", 1), ("a", 2)]
+
+
+def test_match_timeline_lists_rows() -> None:
+    session = session_with({"t": readings(1, 2, 3, 0)}, delay="0 s")
+
+    frame = query(
+        session,
+        "SELECT * FROM t MATCH_RECOGNIZE (ORDER BY ts MEASURES MATCH_TIMELINE() AS rows_seen, "
+        "MATCH_TIMELINE()[2].variable AS second PATTERN (A B+) DEFINE B AS v > PREV(v))",
+    ).to_pandas()
+
+    assert frame["second"].tolist() == ["B"]
+    assert frame["rows_seen"].iloc[0] == [
+        {"variable": "A", "position": 1, "rowtime": stamp(0)},
+        {"variable": "B", "position": 2, "rowtime": stamp(1)},
+        {"variable": "B", "position": 3, "rowtime": stamp(2)},
+    ]
+
+
+def test_processing_time_keeps_arrival_order(tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text("seq,v\n3,1\n1,2\n2,3\n")
+    session = Session(progress=False)
+    session.sql(
+        f"CREATE TABLE events (seq INT, v INT, pt AS PROCTIME()) WITH ("
+        f"'connector' = 'filesystem', 'path' = '{path}', 'format' = 'csv')"
+    )
+
+    frame = query(
+        session,
+        "SELECT * FROM events MATCH_RECOGNIZE (ORDER BY pt MEASURES "
+        "LISTAGG(CAST(seq AS STRING), ',') AS arrival PATTERN (A+))",
+    ).to_pandas()
+
+    assert frame["arrival"].tolist() == ["3,1,2"]
