@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.streams import at, compile_pipeline, query, records, session_with, stamp
 from workbench import Session
-from workbench.errors import QueryRuntimeError, ValidationError
+from workbench.errors import QueryRuntimeError, UnsupportedError, ValidationError
 from workbench.runtime.match_recognize import KEEP_CHUNKS, MatchRecognizeOperator
 
 LOGINS = pd.DataFrame(
@@ -514,3 +514,13 @@ def test_processing_time_keeps_arrival_order(tmp_path: Path) -> None:
     ).to_pandas()
 
     assert frame["arrival"].tolist() == ["3,1,2"]
+
+
+def test_updating_input_rejected() -> None:
+    session = session_with({"t": readings(1, 2)})
+
+    with pytest.raises(UnsupportedError, match="needs an input of inserted rows"):
+        session.sql(
+            "SELECT * FROM (SELECT v, COUNT(*) AS n FROM t GROUP BY v) "
+            "MATCH_RECOGNIZE (MEASURES COUNT(*) AS c PATTERN (A))"
+        )

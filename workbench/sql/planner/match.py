@@ -66,6 +66,12 @@ def plan_match_recognize(
     ctx: PlanContext, node: PlanNode, scope: Scope, match: exp.MatchRecognize
 ) -> tuple[PlanNode, Scope]:
     """Return the MatchRecognize step over ``node`` and the columns it makes visible."""
+    if node.updating:
+        raise ctx.unsupported(
+            "MATCH_RECOGNIZE needs an input of inserted rows, not an updating result",
+            match,
+            hint="match over the rows before GROUP BY, or aggregate per window first",
+        )
     visible = [column for column in scope.columns if not column.internal.startswith("$")]
     partition = [_plain_column(ctx, scope, item, "PARTITION BY") for item in _partition(match)]
     order, ordering, time_column = _ordering(ctx, scope, match)
