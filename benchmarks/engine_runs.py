@@ -1,4 +1,4 @@
-"""Run the benchmark query on the workbench engine, and profile one run."""
+"""Run the benchmark queries on the workbench engine, and profile one run."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pattern_workload import PatternWorkload
 from workload import Workload
 
 from workbench import Session
@@ -31,6 +32,20 @@ FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '1' MINUTE))
 GROUP BY window_start, window_end, k
 """
 
+#: The pattern-matching query, and its WITHIN interval in milliseconds.
+PATTERN_WITHIN_MS = 60_000
+PATTERN_QUERY = """
+SELECT * FROM events MATCH_RECOGNIZE (
+    PARTITION BY k
+    ORDER BY ts
+    MEASURES A.ts AS start_ts, C.ts AS end_ts, COUNT(B.*) AS b_rows
+    ONE ROW PER MATCH
+    AFTER MATCH SKIP PAST LAST ROW
+    PATTERN (A B+ C) WITHIN INTERVAL '1' MINUTE
+    DEFINE A AS kind = 'a', B AS kind = 'b', C AS kind = 'c'
+)
+"""
+
 
 @dataclass
 class EngineRun:
@@ -38,8 +53,13 @@ class EngineRun:
     metrics: pd.DataFrame
 
 
-def run_engine(frame: pd.DataFrame, workload: Workload, batch_rows: int) -> EngineRun:
-    """Register ``frame``, run the query to the end of the input and collect every result row."""
+def run_engine(
+    frame: pd.DataFrame,
+    workload: Workload | PatternWorkload,
+    batch_rows: int,
+    query: str = QUERY,
+) -> EngineRun:
+    """Register ``frame``, run ``query`` to the end of the input and collect every result row."""
     session = Session(
         settings={BATCH_ROWS_KEY: str(batch_rows), "workbench.replay.progress": "false"}
     )
@@ -49,7 +69,7 @@ def run_engine(frame: pd.DataFrame, workload: Workload, batch_rows: int) -> Engi
         rowtime="ts",
         watermark_delay=pd.Timedelta(milliseconds=workload.watermark_delay_ms),
     )
-    result = session.sql(QUERY)
+    result = session.sql(query)
     assert isinstance(result, QueryResult)
     output = result.to_pandas()
     return EngineRun(output, result.metrics())
@@ -90,7 +110,11 @@ def _float_or_none(value: Any) -> float | None:
 
 
 def profile_engine(
-    frame: pd.DataFrame, workload: Workload, batch_rows: int, top: int = 15
+    frame: pd.DataFrame,
+    workload: Workload | PatternWorkload,
+    batch_rows: int,
+    top: int = 15,
+    query: str = QUERY,
 ) -> dict[str, Any]:
     """Profile one engine run with cProfile and return its hot spots.
 
@@ -103,7 +127,7 @@ def profile_engine(
     """
     profiler = cProfile.Profile()
     profiler.enable()
-    run_engine(frame, workload, batch_rows)
+    run_engine(frame, workload, batch_rows, query)
     profiler.disable()
     stats = pstats.Stats(profiler)
     total = float(stats.total_tt)  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""Format benchmark results as plain-text tables."""
+"""Format benchmark results as plain-text tables, and print cProfile summaries."""
 
 from __future__ import annotations
 
@@ -50,3 +50,23 @@ def ratio(value: float | None) -> str:
 def megabytes(kib: float) -> str:
     """Return kibibytes as megabytes (10**6 bytes)."""
     return f"{kib * 1024 / 1e6:,.1f}"
+
+
+def print_profile(profile: dict[str, Any], top: int = 12) -> None:
+    """Print the top functions of a profile from ``engine_runs.profile_engine``."""
+    print(
+        f"\nProfile: engine on {profile['events']:,} events at {profile['batch_rows']:,} "
+        f"rows/batch (cProfile, {profile['total_seconds']:.2f} s profiled)"
+    )
+    rows = [
+        [entry["function"], f"{entry['self_share']:.1%}", f"{entry['cumulative_share']:.1%}"]
+        for entry in profile["by_self_time"][:top]
+    ]
+    print(format_table(["by self time", "self", "cumulative"], rows))
+    print()
+    rows = [
+        [entry["function"], f"{entry['inclusive_share']:.1%}", f"{entry['cumulative_share']:.1%}"]
+        for entry in profile["engine_by_inclusive_time"][:top]
+    ]
+    headers = ["engine functions, with their library calls", "inclusive", "cumulative"]
+    print(format_table(headers, rows))

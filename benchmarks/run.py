@@ -1,25 +1,23 @@
 """Benchmark the engine on a TUMBLE(1 minute) query against pandas, per-event streamz and DuckDB.
 
-Run it with ``make bench`` (``.venv/bin/python benchmarks/run.py``). It
-prints tables and writes ``benchmarks/results.json``. The Parquet files for
-the memory measurement are generated into ``benchmarks/data/`` on the first
-run. ``--quick`` runs the same steps on about a tenth of the events to check
+Then benchmark MATCH_RECOGNIZE against a hand-written state machine
+(``pattern_matching.py``). Run it with ``make bench`` (``.venv/bin/python
+benchmarks/run.py``). It prints tables and writes ``benchmarks/results.json``.
+The Parquet files for the memory measurements are generated into
+``benchmarks/data/`` on the first run. ``--quick`` runs the same steps on about a tenth of the events to check
 the script, and writes no results file unless ``--output`` is given.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import shlex
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -42,7 +40,9 @@ from engine_runs import (
     run_engine,
 )
 from machine import describe_machine
-from report import format_table, megabytes, rate, ratio
+from measurement import Measurement, kib_to_mb, measure, probe_memory
+from pattern_matching import PatternConfig, print_pattern_report, run_pattern_benchmark
+from report import format_table, megabytes, print_profile, rate, ratio
 from verify import check_same_result
 from workload import Workload, ensure_parquet, make_frame, out_of_order_share
 
@@ -68,6 +68,7 @@ class Config:
     latency_events: int
     latency_batch_rows: tuple[int, ...]
     memory_events: tuple[int, int]
+    pattern: PatternConfig
     repeats: int = 3
 
     @classmethod
@@ -79,6 +80,7 @@ class Config:
             latency_events=20_000,
             latency_batch_rows=(1, 64, 1_024),
             memory_events=(1_000_000, 10_000_000),
+            pattern=PatternConfig.full(),
         )
 
     @classmethod
@@ -90,67 +92,8 @@ class Config:
             latency_events=2_000,
             latency_batch_rows=(1, 64, 1_024),
             memory_events=(100_000, 1_000_000),
+            pattern=PatternConfig.quick(),
         )
-
-
-@dataclass
-class Measurement:
-    """Wall-clock seconds of repeated runs of one step over ``events`` events."""
-
-    name: str
-    events: int
-    seconds: list[float] = field(default_factory=list)
-    details: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def best(self) -> float:
-        return min(self.seconds)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.seconds)
-
-    @property
-    def best_rate(self) -> float:
-        return self.events / self.best
-
-    @property
-    def median_rate(self) -> float:
-        return self.events / self.median
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "events": self.events,
-            "seconds": self.seconds,
-            "best_seconds": self.best,
-            "median_seconds": self.median,
-            "best_rows_per_second": self.best_rate,
-            "median_rows_per_second": self.median_rate,
-            **self.details,
-        }
-
-
-def measure(
-    name: str,
-    events: int,
-    repeats: int,
-    step: Callable[[], Any],
-    check: Callable[[Any], None],
-) -> tuple[Measurement, Any]:
-    """Time ``step`` ``repeats`` times and check every output.
-
-    Return the timings and the output of the last run.
-    """
-    measurement = Measurement(name, events)
-    output = None
-    for _ in range(repeats):
-        gc.collect()
-        started = time.perf_counter()
-        output = step()
-        measurement.seconds.append(time.perf_counter() - started)
-        check(output)
-    return measurement, output
 
 
 # Throughput ----------------------------------------------------------------------------
@@ -333,10 +276,10 @@ def measure_memory(config: Config) -> dict[str, Any]:
             "runs": {str(events): probes for events, probes in runs.items()},
             "median_growth_kib": {str(events): value for events, value in median_growth.items()},
             "best_growth_kib": {str(events): value for events, value in best_growth.items()},
-            "median_growth_small_to_large_mb": _kib_to_mb(
+            "median_growth_small_to_large_mb": kib_to_mb(
                 median_growth[large] - median_growth[small]
             ),
-            "best_growth_small_to_large_mb": _kib_to_mb(best_growth[large] - best_growth[small]),
+            "best_growth_small_to_large_mb": kib_to_mb(best_growth[large] - best_growth[small]),
         }
         print(
             f"  {label}: growth {small:,} → {large:,} events "
@@ -344,30 +287,6 @@ def measure_memory(config: Config) -> dict[str, Any]:
             flush=True,
         )
     return {"small_events": small, "large_events": large, "modes": modes}
-
-
-def _kib_to_mb(kib: float) -> float:
-    return kib * 1024 / 1e6
-
-
-def probe_memory(path: Path, delay_ms: int, mode: str) -> dict[str, Any]:
-    command = [
-        sys.executable,
-        str(HERE / "memory_probe.py"),
-        str(path),
-        "--delay-ms",
-        str(delay_ms),
-        "--mode",
-        mode,
-    ]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    if completed.returncode != 0:
-        message = (
-            f"memory probe failed with exit code {completed.returncode}: {shlex.join(command)}\n"
-            f"{completed.stderr}"
-        )
-        raise RuntimeError(message)
-    return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
 # Targets and output --------------------------------------------------------------------
@@ -512,25 +431,6 @@ def print_report(report: dict[str, Any], throughput: dict[str, Measurement]) -> 
         print_profile(profile)
 
 
-def print_profile(profile: dict[str, Any], top: int = 12) -> None:
-    print(
-        f"\nProfile: engine on {profile['events']:,} events at {profile['batch_rows']:,} "
-        f"rows/batch (cProfile, {profile['total_seconds']:.2f} s profiled)"
-    )
-    rows = [
-        [entry["function"], f"{entry['self_share']:.1%}", f"{entry['cumulative_share']:.1%}"]
-        for entry in profile["by_self_time"][:top]
-    ]
-    print(format_table(["by self time", "self", "cumulative"], rows))
-    print()
-    rows = [
-        [entry["function"], f"{entry['inclusive_share']:.1%}", f"{entry['cumulative_share']:.1%}"]
-        for entry in profile["engine_by_inclusive_time"][:top]
-    ]
-    headers = ["engine functions, with their library calls", "inclusive", "cumulative"]
-    print(format_table(headers, rows))
-
-
 def invoked_command() -> str:
     command = shlex.join([sys.executable, *sys.argv])
     # make exports MAKELEVEL to the commands of its recipes.
@@ -567,6 +467,7 @@ def main(argv: list[str] | None = None) -> None:
         profiles.append(profile_engine(frame, workload, DEFAULT_BATCH_ROWS))
         subset = frame.iloc[: config.latency_events].reset_index(drop=True)
         profiles.append(profile_engine(subset, workload, PROFILE_SMALL_BATCH_ROWS))
+    pattern = run_pattern_benchmark(config.pattern)
 
     report = {
         "started_at": started_at,
@@ -586,9 +487,11 @@ def main(argv: list[str] | None = None) -> None:
         "memory": memory,
         "targets": targets,
         "profiles": profiles,
+        "pattern_matching": pattern,
     }
     report["duration_seconds"] = time.perf_counter() - started
     print_report(report, throughput)
+    print_pattern_report(pattern)
     print(f"\ntotal {report['duration_seconds']:.0f} s")
     if output_path is not None:
         del report["latency_measurements"]

@@ -12,6 +12,7 @@ import pytest
 from tests.support.streams import at, compile_pipeline, query, records, session_with, stamp
 from workbench import Session
 from workbench.errors import QueryRuntimeError, UnsupportedError, ValidationError
+import workbench.runtime.match_recognize as operator_module
 from workbench.runtime.match_recognize import KEEP_CHUNKS, MatchRecognizeOperator
 
 LOGINS = pd.DataFrame(
@@ -468,7 +469,8 @@ def test_quiet_partitions_release_their_rows() -> None:
     assert len(operator.store) <= KEEP_CHUNKS * 100
 
 
-def test_match_numbers_continue_after_rest() -> None:
+def test_match_numbers_continue_after_rest(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(operator_module, "RESTING_AFTER", 0)
     stream = pd.DataFrame({"ts": at(0, 1, 100, 101), "k": ["a"] * 4, "v": [1, 2, 1, 2]})
     session = session_with({"t": stream}, delay="0 s", batch_rows=1)
 

@@ -33,6 +33,10 @@ from workbench.runtime.match.automaton import Automaton
 from workbench.runtime.match.evaluation import MatchEvaluator, Point
 from workbench.runtime.match.matcher import (
     EXCLUDED,
+    LABELS,
+    PC,
+    START,
+    STATE,
     VARIABLE,
     Matcher,
     OutputEvent,
@@ -59,6 +63,9 @@ from workbench.sql.plan import MatchRecognize, PlanNode, walk
 
 #: Store chunks kept before old ones are compacted.
 KEEP_CHUNKS = 4
+#: Partitions kept as objects; beyond this, partitions with no rows and no
+#: partial match are reduced to two counters until their next row arrives.
+RESTING_AFTER = 10_000
 
 
 class MatchRecognizeOperator(Operator):
@@ -148,6 +155,8 @@ class MatchRecognizeOperator(Operator):
         self.out_watermark = MIN_WATERMARK
         self.input_watermark = MIN_WATERMARK
         self.ended = False
+        #: The rows released by the current batch, sorted, with their partitions.
+        self.release: tuple[pd.DataFrame, list[PartitionState], list[int]] | None = None
 
     def describe(self) -> str:
         return self.node.label()
@@ -213,6 +222,7 @@ class MatchRecognizeOperator(Operator):
             released = self._release(None)
         else:
             released = None
+        self.release = None
         if released is not None and len(released[0]):
             touched.update(self._load(*released))
         if touched:
@@ -297,12 +307,17 @@ class MatchRecognizeOperator(Operator):
         bounds = np.flatnonzero(np.diff(sorted_codes)) + 1
         starts = [0, *bounds.tolist()]
         ends = [*bounds.tolist(), len(sorted_frame)]
+        # Whether every new row starts where its partition's computed conditions end,
+        # so that conditions can be computed on the released rows as they are.
+        aligned = True
         for start, end in zip(starts, ends, strict=True):
             key = keys[int(sorted_codes[start])]
             partition = self._partition(key)
+            aligned = aligned and partition.ready == partition.available
             partition.gids.extend(range(base + start, base + end))
             partition.times.extend(sorted_times[start:end])
             touched[key] = partition
+        self.release = (sorted_frame, list(touched.values()), starts) if aligned else None
         return touched
 
     def _partition(self, key: tuple[Hashable, ...]) -> PartitionState:
@@ -342,11 +357,16 @@ class MatchRecognizeOperator(Operator):
         counts = np.array([limit - first for _, first, limit in segments], dtype=np.int64)
         total = int(counts.sum())
         bits = np.full(total, self.always, dtype=np.int64)
+        direct = self._direct_frame(segments, total)
         if self.local:
-            window = _Window(segments, self.offsets)
+            window = _Window(segments, self.offsets) if direct is None else None
             cache: dict[tuple[str, int], pd.Series] = {}
             for variable, condition in self.local:
-                frame = self._local_slots(condition, window, cache, self.variables[variable])
+                if direct is not None:
+                    frame = self._direct_slots(condition, direct, self.variables[variable])
+                else:
+                    assert window is not None
+                    frame = self._local_slots(condition, window, cache, self.variables[variable])
                 holds = evaluate_predicate(condition.expr, frame)
                 bits |= holds.astype(np.int64) << variable
         ends = np.cumsum(counts)
@@ -365,6 +385,36 @@ class MatchRecognizeOperator(Operator):
                     found.insert(0, 0)
                 partition.candidates.extend(found)
             partition.ready = limit
+
+    def _direct_frame(
+        self, segments: list[tuple[PartitionState, int, int]], total: int
+    ) -> pd.DataFrame | None:
+        """Return the released rows when the conditions can be read from them directly.
+
+        That is when conditions read only the row itself (no PREV or NEXT) and
+        the rows to compute are exactly the rows just released, in their order.
+        """
+        release = self.release
+        if release is None or self.offsets != (0, 0) or self.lookahead:
+            return None
+        frame, partitions, _ = release
+        if total != len(frame) or len(partitions) != len(segments):
+            return None
+        if any(a is not b[0] for a, b in zip(partitions, segments, strict=True)):
+            return None
+        return frame
+
+    def _direct_slots(
+        self, condition: MatchExpression, frame: pd.DataFrame, variable: str
+    ) -> pd.DataFrame:
+        columns: dict[str, pd.Series] = {}
+        for name, slot in condition.slots:
+            assert isinstance(slot, Navigation)
+            if isinstance(slot.expr, ColumnRef) and slot.expr.name == CLASSIFIER_COLUMN:
+                columns[name] = pd.Series([variable] * len(frame), dtype="string[pyarrow]")
+            else:
+                columns[name] = self.evaluator.frame_values(slot.expr, frame, variable)
+        return pd.DataFrame(columns, index=pd.RangeIndex(len(frame)))
 
     def _local_slots(
         self,
@@ -407,7 +457,7 @@ class MatchRecognizeOperator(Operator):
             points = []
             for index in indexes:
                 partition, thread, _, row = requests[index]
-                labels = [(r, code & VARIABLE) for r, code in label_list(thread.labels)]
+                labels = [(r, code & VARIABLE) for r, code in label_list(thread[LABELS])]
                 labels.append((row, variable))
                 points.append(Point(partition, labels, len(labels), row, partition.matches + 1))
             holds = self.evaluator.predicate(condition, points)
@@ -504,6 +554,14 @@ class MatchRecognizeOperator(Operator):
 
     def _trim(self, partitions: Any) -> None:
         for partition in list(partitions):
+            busy = (
+                partition.threads
+                or partition.record is not None
+                or partition.events
+                or partition.frontier < partition.available
+            )
+            if busy and partition.position - partition.base < 64:
+                continue
             keep = self.matcher.keep_from(partition) - self.lookback
             drop = keep - partition.base
             if drop <= 0:
@@ -522,7 +580,7 @@ class MatchRecognizeOperator(Operator):
                 ):
                     cut += 1
                 del partition.candidates[:cut]
-            if partition.idle() and not partition.gids:
+            if len(self.partitions) > RESTING_AFTER and partition.idle() and not partition.gids:
                 self.resting[partition.key] = (partition.available, partition.matches)
                 del self.partitions[partition.key]
 
@@ -557,7 +615,7 @@ class MatchRecognizeOperator(Operator):
         states, _ = automaton(self.program)
         by_pc = {state.pc: state.name for state in states}
         active = {
-            by_pc.get(thread.state, "start")
+            by_pc.get(thread[STATE], "start")
             for partition in self.partitions.values()
             for thread in partition.threads
         }
@@ -577,26 +635,26 @@ class MatchRecognizeOperator(Operator):
         previous: tuple[Any, ...] | None = None
         for partition in self.partitions.values():
             for thread in partition.threads:
-                identity = (partition.key, thread.start, id(thread.labels), thread.state)
+                identity = (partition.key, thread[START], id(thread[LABELS]), thread[STATE])
                 waiting = self._waiting(thread)
                 if identity == previous:
                     if waiting not in records[-1]["waiting_for"].split(" or "):
                         records[-1]["waiting_for"] += f" or {waiting}"
                     continue
                 previous = identity
-                labels = label_list(thread.labels)
+                labels = label_list(thread[LABELS])
                 record: dict[str, Any] = dict(zip(key_names, partition.key, strict=True))
                 record.update(
                     {
-                        "start_row": thread.start + 1,
-                        "start_time": pd.Timestamp(partition.time_of(thread.start))
+                        "start_row": thread[START] + 1,
+                        "start_time": pd.Timestamp(partition.time_of(thread[START]))
                         if self.node.ordering == "event_time"
                         else None,
                         "rows": len(labels),
                         "variables": " ".join(
                             self.variables[code & VARIABLE] for _, code in labels
                         ),
-                        "state": by_pc.get(thread.state, "start"),
+                        "state": by_pc.get(thread[STATE], "start"),
                         "waiting_for": waiting,
                     }
                 )
@@ -613,7 +671,7 @@ class MatchRecognizeOperator(Operator):
         return pd.DataFrame(records, columns=columns)
 
     def _waiting(self, thread: Thread) -> str:
-        instruction = self.program.instructions[thread.pc]
+        instruction = self.program.instructions[thread[PC]]
         if instruction.operation == "end":
             return "end of partition"
         return self.variables[instruction.variable]
@@ -626,7 +684,7 @@ class MatchRecognizeOperator(Operator):
         for key, partition in self.partitions.items():
             saved = copy.copy(partition.__dict__)
             saved["threads"] = [
-                (t.start, t.pc, label_list(t.labels), t.state) for t in partition.threads
+                (t[START], t[PC], label_list(t[LABELS]), t[STATE]) for t in partition.threads
             ]
             saved["record"] = (
                 None
@@ -638,7 +696,7 @@ class MatchRecognizeOperator(Operator):
                 )
             )
             saved["timeouts"] = [
-                (start, (t.start, t.pc, label_list(t.labels), t.state))
+                (start, (t[START], t[PC], label_list(t[LABELS]), t[STATE]))
                 for start, t in partition.timeouts
             ]
             saved = copy.deepcopy(saved)
@@ -667,15 +725,14 @@ class MatchRecognizeOperator(Operator):
             for name, value in saved.items():
                 setattr(partition, name, value)
             partition.threads = [
-                Thread(start, pc, labels_of(labels), last)
-                for start, pc, labels, last in saved["threads"]
+                (start, pc, labels_of(labels), last) for start, pc, labels, last in saved["threads"]
             ]
             record = saved["record"]
             partition.record = (
                 None if record is None else Record(record[0], record[1], labels_of(record[2]))
             )
             partition.timeouts = [
-                (start, Thread(t[0], t[1], labels_of(t[2]), t[3])) for start, t in saved["timeouts"]
+                (start, (t[0], t[1], labels_of(t[2]), t[3])) for start, t in saved["timeouts"]
             ]
             self.partitions[key] = partition
         self.resting = dict(state["resting"])

@@ -95,6 +95,15 @@ class MatchEvaluator:
         frame = self._rows_frame(expr, ids, classifier, None)
         return evaluate(expr, frame, self._context())
 
+    def frame_values(self, expr: Expr, frame: pd.DataFrame, classifier: str) -> pd.Series:
+        """Evaluate an expression over input columns for every row of ``frame``."""
+        columns = expr.columns()
+        if CLASSIFIER_COLUMN in columns or MATCH_NUMBER_COLUMN in columns:
+            frame = frame.copy(deep=False)
+            frame[CLASSIFIER_COLUMN] = pd.Series([classifier] * len(frame), dtype="string[pyarrow]")
+            frame[MATCH_NUMBER_COLUMN] = pd.Series([None] * len(frame), dtype="Int64")
+        return evaluate(expr, frame, self._context())
+
     # Slots ---------------------------------------------------------------------------
 
     def _context(self) -> EvalContext:

@@ -28,7 +28,7 @@ import bisect
 from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from workbench.errors import QueryRuntimeError
 from workbench.runtime.match.program import Program, Reach
@@ -44,14 +44,14 @@ EXCLUDED = 1 << 16
 VARIABLE = EXCLUDED - 1
 
 
-@dataclass(slots=True)
-class Thread:
-    start: int
-    #: The instruction the thread waits at (a test, or $).
-    pc: int
-    labels: Labels
-    #: The test instruction of the last row mapped (-1 before any row), for display.
-    state: int = -1
+#: One way of mapping the rows seen so far: (start row, the instruction it waits at
+#: (a test, or $), its labels, the test instruction of the last row mapped or -1).
+#: A plain tuple, because the matcher makes one per thread and row.
+Thread = tuple[int, int, Labels, int]
+START: Final = 0
+PC: Final = 1
+LABELS: Final = 2
+STATE: Final = 3
 
 
 @dataclass(slots=True)
@@ -244,7 +244,7 @@ class Matcher:
                 threads = self._begin_step(partition, row)
                 asked: list[tuple[int, int]] = []
                 for index, thread in enumerate(threads):
-                    instruction = self.instructions[thread.pc]
+                    instruction = self.instructions[thread[PC]]
                     if instruction.operation == "test" and instruction.variable in self.history:
                         asked.append((index, len(requests)))
                         requests.append((partition, thread, instruction.variable, row))
@@ -269,6 +269,7 @@ class Matcher:
         merge_global = self.merge_global
         merge_per_start = self.merge_per_start
         skippable = self.skippable
+        start_mask = self.start_mask
         masks = partition.masks
         times = partition.times
         candidates = partition.candidates
@@ -286,51 +287,49 @@ class Matcher:
                         continue
             elif within is not None and threads:
                 now = times[row - base]
-                if now - times[threads[0].start - base] >= within:
+                if now - times[threads[0][START] - base] >= within:
                     partition.threads = threads
                     threads = self._expire_by_row(partition, row, threads)
-            if partition.record is None:
+            mask = masks[row - base]
+            if partition.record is None and (row == 0 or not skippable or mask & start_mask):
                 reaches = self._start_first if row == 0 else self._start_later
                 if merge_global and threads:
-                    waiting = {thread.pc for thread in threads}
+                    waiting = {thread[PC] for thread in threads}
                     threads = threads + [
-                        Thread(row, pc, None) for pc in reaches if pc >= 0 and pc not in waiting
+                        (row, pc, None, -1) for pc in reaches if pc >= 0 and pc not in waiting
                     ]
                 else:
-                    threads = threads + [Thread(row, pc, None) for pc in reaches if pc >= 0]
+                    threads = threads + [(row, pc, None, -1) for pc in reaches if pc >= 0]
                 if -1 in reaches:
                     # An empty match is possible here; attempts that prefer it end.
                     cut = reaches.index(-1)
-                    preferred = {pc for pc in reaches[:cut]}
+                    preferred = set(reaches[:cut])
                     threads = [
                         thread
                         for thread in threads
-                        if thread.start != row or thread.pc in preferred
+                        if thread[START] != row or thread[PC] in preferred
                     ]
                     self._record(partition, Record(row, row - 1, None))
-            mask = masks[row - base]
             following: list[Thread] = []
+            # One thread's closure reaches each instruction once, so only several
+            # threads can meet at one instruction.
+            merge = (merge_global or merge_per_start) and len(threads) > 1
             seen: set[Any] = set()
-            for thread in threads:
-                pc = thread.pc
+            for start, pc, previous, _ in threads:
                 variable = variables[pc]
                 if variable < 0 or not (mask >> variable) & 1:
                     continue  # a failed test, or waiting at $ while rows follow
-                labels = (row, codes[pc], thread.labels)
+                labels = (row, codes[pc], previous)
                 for target in after[pc]:
                     if target < 0:
-                        self._record(partition, Record(thread.start, row, labels))
+                        self._record(partition, Record(start, row, labels))
                         break
-                    if merge_global:
-                        if target in seen:
-                            continue
-                        seen.add(target)
-                    elif merge_per_start:
-                        key = (thread.start, target)
+                    if merge:
+                        key = target if merge_global else (start, target)
                         if key in seen:
                             continue
                         seen.add(key)
-                    following.append(Thread(thread.start, target, labels, pc))
+                    following.append((start, target, labels, pc))
                 else:
                     continue
                 break
@@ -354,7 +353,7 @@ class Matcher:
             threads = self._expire_by_row(partition, row, threads)
         if partition.record is None:
             reaches = self.program.closure(0, first_row=row == 0, at_end=False)
-            seen = {thread.pc for thread in threads} if self.merge_global else None
+            seen = {thread[PC] for thread in threads} if self.merge_global else None
             added = False
             for reach in reaches:
                 if reach.kind == "match":
@@ -367,7 +366,7 @@ class Matcher:
                 if not added:
                     threads = list(threads)
                     added = True
-                threads.append(Thread(row, reach.pc, None))
+                threads.append((row, reach.pc, None, -1))
         return threads
 
     def _advance(
@@ -383,12 +382,12 @@ class Matcher:
         seen: set[Hashable] = set()
         closure = self.program.closure
         for index, thread in enumerate(threads):
-            instruction = self.instructions[thread.pc]
+            instruction = self.instructions[thread[PC]]
             if instruction.operation != "test":
                 continue  # waiting at $: a further row means the partition did not end
             variable = instruction.variable
             code = variable | EXCLUDED if instruction.excluded else variable
-            labels = (row, code, thread.labels)
+            labels = (row, code, thread[LABELS])
             if variable in self.history:
                 if results is not None:
                     if not results.get(index, False):
@@ -398,9 +397,9 @@ class Matcher:
             elif not (mask >> variable) & 1:
                 continue
             matched = False
-            for reach in closure(thread.pc + 1, first_row=False, at_end=False):
+            for reach in closure(thread[PC] + 1, first_row=False, at_end=False):
                 if reach.kind == "match":
-                    self._record(partition, Record(thread.start, row, labels))
+                    self._record(partition, Record(thread[START], row, labels))
                     matched = True
                     break
                 if self.merge_global:
@@ -408,11 +407,11 @@ class Matcher:
                         continue
                     seen.add(reach.pc)
                 elif self.merge_per_start:
-                    key = (thread.start, reach.pc)
+                    key = (thread[START], reach.pc)
                     if key in seen:
                         continue
                     seen.add(key)
-                following.append(Thread(thread.start, reach.pc, labels, thread.pc))
+                following.append((thread[START], reach.pc, labels, thread[PC]))
             if matched:
                 break
         if len(following) > self.max_threads:
@@ -442,7 +441,7 @@ class Matcher:
         now = partition.time_of(row)
         kept: list[Thread] = []
         for thread in threads:
-            if now - partition.time_of(thread.start) >= self.within_ns:
+            if now - partition.time_of(thread[START]) >= self.within_ns:
                 self._timed_out(partition, thread)
             else:
                 kept.append(thread)
@@ -459,7 +458,7 @@ class Matcher:
         earliest = watermark + 1
         kept: list[Thread] = []
         for thread in partition.threads:
-            if earliest - partition.time_of(thread.start) >= self.within_ns:
+            if earliest - partition.time_of(thread[START]) >= self.within_ns:
                 self._timed_out(partition, thread)
             else:
                 kept.append(thread)
@@ -467,13 +466,13 @@ class Matcher:
         self._resolve(partition)
 
     def _timed_out(self, partition: PartitionState, thread: Thread) -> None:
-        if not self.emit_timeouts or thread.labels is None:
+        if not self.emit_timeouts or thread[LABELS] is None:
             return
-        if partition.record is not None and partition.record.start <= thread.start:
+        if partition.record is not None and partition.record.start <= thread[START]:
             return
-        if any(start == thread.start for start, _ in partition.timeouts):
+        if any(start == thread[START] for start, _ in partition.timeouts):
             return
-        bisect.insort(partition.timeouts, (thread.start, thread), key=lambda entry: entry[0])
+        bisect.insort(partition.timeouts, (thread[START], thread), key=lambda entry: entry[0])
 
     # End of input ----------------------------------------------------------------------
 
@@ -493,15 +492,15 @@ class Matcher:
         threads = partition.threads
         partition.threads = []
         for thread in threads:
-            instruction = self.instructions[thread.pc]
+            instruction = self.instructions[thread[PC]]
             if instruction.operation != "end":
                 if self.within_ns is not None:
                     self._timed_out(partition, thread)
                 continue
-            for reach in self.program.closure(thread.pc + 1, first_row=False, at_end=True):
+            for reach in self.program.closure(thread[PC] + 1, first_row=False, at_end=True):
                 if reach.kind == "match":
-                    end = thread.labels[0] if thread.labels is not None else thread.start - 1
-                    self._record(partition, Record(thread.start, end, thread.labels))
+                    end = thread[LABELS][0] if thread[LABELS] is not None else thread[START] - 1
+                    self._record(partition, Record(thread[START], end, thread[LABELS]))
                     return
 
     # Resolution ------------------------------------------------------------------------
@@ -509,7 +508,7 @@ class Matcher:
     def _resolve(self, partition: PartitionState) -> None:
         """Emit, in start order, every attempt whose outcome is known."""
         while True:
-            alive = min((thread.start for thread in partition.threads), default=INFINITE)
+            alive = min((thread[START] for thread in partition.threads), default=INFINITE)
             recorded = partition.record.start if partition.record is not None else INFINITE
             timed = partition.timeouts[0][0] if partition.timeouts else INFINITE
             if timed < alive and timed < recorded:
@@ -591,7 +590,7 @@ class Matcher:
 
     def _emit_timeout(self, partition: PartitionState, start: int, thread: Thread) -> None:
         assert self.within_ns is not None
-        labels = label_list(thread.labels)
+        labels = label_list(thread[LABELS])
         partition.matches += 1
         deadline = partition.time_of(start) + self.within_ns - self.precision_ns
         partition.events.append(
@@ -611,12 +610,13 @@ class Matcher:
     def keep_from(self, partition: PartitionState) -> int:
         """Return the first row the partition still needs (before any look-back)."""
         first = min(partition.frontier, partition.position, partition.ready)
-        for thread in partition.threads:
-            first = min(first, thread.start)
+        if partition.threads:
+            # Threads are in preferment order, which puts earlier start rows first.
+            first = min(first, partition.threads[0][START])
         if partition.record is not None:
             first = min(first, partition.record.start)
-        for start, _ in partition.timeouts:
-            first = min(first, start)
+        if partition.timeouts:
+            first = min(first, partition.timeouts[0][0])
         for event in partition.events:
             first = min(first, event.start)
         return first

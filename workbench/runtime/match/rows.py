@@ -10,7 +10,6 @@ new chunk first, so memory follows the rows still in use, not the input size.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -63,24 +62,21 @@ class RowStore:
         if (which == first).all():
             chunk = self.chunks[first]
             return chunk.frame[names].take(ids - chunk.base).reset_index(drop=True)
-        parts: list[pd.DataFrame] = []
-        positions: list[np.ndarray] = []
-        for index in np.unique(which):
-            chunk = self.chunks[int(index)]
-            selected = np.flatnonzero(which == index)
-            parts.append(chunk.frame[names].take(ids[selected] - chunk.base))
-            positions.append(selected)
-        combined = pd.concat(parts, ignore_index=True)
+        # Several chunks: gather each column from each chunk, then restore the order.
+        groups = [
+            (self.chunks[int(index)], np.flatnonzero(which == index)) for index in np.unique(which)
+        ]
         order = np.empty(len(ids), dtype=np.int64)
-        order[np.concatenate(positions)] = np.arange(len(ids))
-        return combined.take(order).reset_index(drop=True)
-
-    def column_values(self, ids: np.ndarray, column: str) -> pd.Series:
-        return self.take(ids, [column])[column]
-
-    def chunk_of(self, row_id: int) -> int:
-        bases = [chunk.base for chunk in self.chunks]
-        return bisect.bisect_right(bases, row_id) - 1
+        order[np.concatenate([selected for _, selected in groups])] = np.arange(len(ids))
+        columns: dict[str, Any] = {}
+        for name in names:
+            pieces = [
+                chunk.frame[name].array.take(ids[selected] - chunk.base)
+                for chunk, selected in groups
+            ]
+            combined = type(pieces[0])._concat_same_type(pieces)
+            columns[name] = combined.take(order)
+        return pd.DataFrame(columns, index=pd.RangeIndex(len(ids)), copy=False)
 
     def compact(self, needed: dict[Any, list[int]], keep_chunks: int = 2) -> dict[int, int]:
         """Drop old chunks; copy the rows in ``needed`` that live there into a new chunk.
