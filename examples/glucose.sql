@@ -59,3 +59,23 @@ FROM (
     FROM TABLE(TUMBLE(TABLE hourly, DESCRIPTOR(hour_time), INTERVAL '1' DAY))
 )
 WHERE rank_in_day <= 3;
+
+-- Low-glucose episodes: three or more consecutive readings below 70 mg/dL,
+-- ended by the first reading at or above 70. Readings with no glucose value
+-- end an episode too.
+SELECT *
+FROM glucose MATCH_RECOGNIZE (
+    ORDER BY `datetime`
+    MEASURES
+        FIRST(LOW.`datetime`) AS began,
+        LAST(LOW.`datetime`) AS last_low,
+        COUNT(LOW.*) AS readings,
+        MIN(LOW.glucose) AS lowest,
+        RECOVERED.glucose AS recovered_at
+    ONE ROW PER MATCH
+    AFTER MATCH SKIP PAST LAST ROW
+    PATTERN (LOW{3,} RECOVERED)
+    DEFINE
+        LOW AS LOW.glucose < 70,
+        RECOVERED AS RECOVERED.glucose >= 70
+);
