@@ -57,11 +57,38 @@ MISSING = (
 )
 
 
+PLANNING_MISTAKE = (
+    TABLE
+    + """SELECT COUNT(*) AS n FROM bids;
+
+SELECT prise FROM bids;
+
+SELECT item FROM bids WHERE price > 2;
+"""
+)
+INFORMATION = (
+    TABLE
+    + """SHOW TABLES;
+DESCRIBE bids;
+SET 'pipeline.name' = 'demo';
+SET;
+EXPLAIN SELECT item FROM bids;
+SELECT item FROM bids WHERE price > 2;
+SHOW QUERIES;
+"""
+)
+OWN_SINK = TABLE + "INSERT INTO bids SELECT * FROM bids WHERE price > 2;\n"
+
+
 @dataclass(frozen=True)
 class Scenario:
     arguments: tuple[str, ...]
     script: str = SCRIPT
     data: str = BIDS_CSV
+    #: The script as bytes, for a file that is not UTF-8 text.
+    script_bytes: bytes | None = None
+    #: Folders made before the command runs.
+    folders: tuple[str, ...] = ()
 
 
 SCENARIOS = {
@@ -85,6 +112,15 @@ SCENARIOS = {
     "failed-query": Scenario(("run", "q.sql"), script=MISSING),
     "unreadable": Scenario(("run", "absent.sql")),
     "explain": Scenario(("explain", "q.sql")),
+    "planning-mistake": Scenario(("run", "q.sql"), script=PLANNING_MISTAKE),
+    "explain-mistake": Scenario(("explain", "q.sql"), script=PLANNING_MISTAKE),
+    "information": Scenario(("run", "q.sql"), script=INFORMATION),
+    "own-sink": Scenario(("run", "q.sql"), script=OWN_SINK),
+    "speed-infinite": Scenario(("run", "q.sql", "--speed", "inf")),
+    "not-utf8": Scenario(("run", "q.sql"), script_bytes=b"SELECT '\xe9t\xe9' AS word;\n"),
+    "max-rows-negative": Scenario(("run", "q.sql", "--max-rows", "-1")),
+    "output-directory": Scenario(("run", "q.sql", "--output", "out.csv"), folders=("out.csv",)),
+    "output-suffix": Scenario(("run", "q.sql", "--output", "result.txt")),
 }
 
 
@@ -103,7 +139,12 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
     for name, scenario in SCENARIOS.items():
         folder = tmp_path_factory.mktemp(name)
         (folder / "bids.csv").write_text(scenario.data, encoding="utf-8")
-        (folder / "q.sql").write_text(scenario.script, encoding="utf-8")
+        if scenario.script_bytes is not None:
+            (folder / "q.sql").write_bytes(scenario.script_bytes)
+        else:
+            (folder / "q.sql").write_text(scenario.script, encoding="utf-8")
+        for subfolder in scenario.folders:
+            (folder / subfolder).mkdir()
         process = subprocess.Popen(
             [*COMMAND, *scenario.arguments],
             cwd=folder,
@@ -207,6 +248,7 @@ def test_failed_query_others_printed(outcomes: dict[str, Outcome]) -> None:
     assert "-- query-1: 2 rows, 0 late, 0 rejected" in done.stdout
     assert "-- query-3 failed" in done.stderr
     assert "q.sql: error: file not found: 'nope.csv'" in done.stderr
+    assert done.stderr.count("file not found") == 1
     assert "Traceback" not in done.stderr
 
 
@@ -228,3 +270,91 @@ def test_explain_prints_plans(outcomes: dict[str, Outcome]) -> None:
     assert lines[-1].strip().startswith("+- Scan(table=[bids]")
     assert "-- line 7" in lines
     assert any("GroupAggregate(groupBy=[item]" in line for line in lines)
+
+
+def test_planning_mistake_others_run(outcomes: dict[str, Outcome]) -> None:
+    done = outcomes["planning-mistake"]
+    lines = done.stdout.splitlines()
+
+    assert done.returncode == 1
+    assert lines[0] == "-- query-1: 1 rows, 0 late, 0 rejected"
+    assert lines[1].split() == ["n"]
+    assert lines[2].split() == ["3"]
+    assert lines[3] == "-- query-2: 1 rows, 0 late, 0 rejected"
+    assert lines[5].split() == ["a"]
+    assert done.stderr.splitlines()[0] == "q.sql:6:8: error: column 'prise' not found"
+    assert "Traceback" not in done.stderr
+
+
+def test_explain_mistake_others_explained(outcomes: dict[str, Outcome]) -> None:
+    done = outcomes["explain-mistake"]
+
+    assert done.returncode == 1
+    assert "-- line 4" in done.stdout
+    assert "-- line 8" in done.stdout
+    assert "-- line 6" not in done.stdout
+    assert done.stderr.splitlines()[0] == "q.sql:6:8: error: column 'prise' not found"
+
+
+def test_information_statements_printed(outcomes: dict[str, Outcome]) -> None:
+    done = outcomes["information"]
+    lines = done.stdout.splitlines()
+
+    assert done.returncode == 0
+    assert lines[0] == "-- SHOW TABLES"
+    assert lines[1].strip() == "table name"
+    assert lines[2].strip() == "bids"
+    assert "-- DESCRIBE bids" in lines
+    assert "-- SET" in lines
+    assert any(line.split() == ["pipeline.name", "demo"] for line in lines)
+    assert "-- EXPLAIN SELECT item FROM bids" in lines
+    assert any(line.startswith("Calc(select=[item]") for line in lines)
+    assert "-- SHOW QUERIES" in lines
+    assert done.stderr == ""
+
+
+def test_insert_into_own_input_rejected(outcomes: dict[str, Outcome]) -> None:
+    done = outcomes["own-sink"]
+
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[0].startswith(
+        "q.sql:4:32: error: INSERT INTO 'bids' also reads 'bids'"
+    )
+    assert (done.folder / "bids.csv").read_text(encoding="utf-8") == BIDS_CSV
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("speed-infinite", "invalid value 'inf' for 'workbench.replay.speed'"),
+        ("not-utf8", "workbench: error: cannot read q.sql: it is not UTF-8 text"),
+        ("max-rows-negative", "workbench: error: invalid --max-rows -1: use 0 or more"),
+        ("output-directory", "workbench: error: cannot write out.csv: it is a directory"),
+        ("output-suffix", "workbench: error: cannot write result.txt: use a .csv, .parquet"),
+    ],
+)
+def test_bad_input_one_line_error(outcomes: dict[str, Outcome], name: str, message: str) -> None:
+    done = outcomes[name]
+
+    assert done.returncode != 0
+    assert len(done.stderr.splitlines()) == 1
+    assert message in done.stderr
+    assert done.stdout == ""
+
+
+def test_readme_error_example_reproducible() -> None:
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    expected = readme.split("examples/bad.sql` prints:\n\n```\n", 1)[1].split("```", 1)[0]
+
+    done = subprocess.run(
+        [*COMMAND, "run", "examples/bad.sql", "--max-rows", "0"],
+        check=False,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 1
+    assert done.stderr == expected

@@ -11,8 +11,9 @@ import pytest
 
 from tests.support.streams import at, query, records, session_with, stamp
 from workbench import QueryResult, Session
-from workbench.errors import SourceError, ValidationError, WorkbenchError
-from workbench.results import StatementResult
+from workbench.errors import QueryError, SourceError, ValidationError, WorkbenchError
+from workbench.results import FailedStatement, StatementResult
+from workbench.sources.csv_reader import CsvReader
 
 BIDS_CSV = (
     "ts,item,price\n"
@@ -138,6 +139,199 @@ def test_failed_query_raises_on_read(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="file not found"):
         result.to_pandas()
     assert "failed" in repr(result)
+
+
+def test_execute_script_goes_on_after_failed_statement(tmp_path: Path) -> None:
+    session = bids_session(tmp_path)
+
+    outcomes = session.execute_script(
+        "SELECT COUNT(*) AS n FROM bids;\n\nSELECT prise FROM bids;\nSELECT item FROM bids",
+        run_queries=True,
+    )
+
+    first, failed, last = outcomes
+    assert isinstance(failed, FailedStatement)
+    assert failed.line == 3
+    assert isinstance(failed.error, QueryError)
+    assert failed.error.offending_text == "prise"
+    assert isinstance(first, QueryResult)
+    assert isinstance(last, QueryResult)
+    assert records(first.to_pandas()) == [(3,)]
+    assert last.to_pandas()["item"].tolist() == ["a", "b", "a"]
+
+
+def test_execute_script_keeps_syntax_error_in_place(tmp_path: Path) -> None:
+    session = bids_session(tmp_path)
+
+    outcomes = session.execute_script("SELEC 1;\nSELECT item FROM bids WHERE price >;\nSET")
+
+    assert [type(outcome).__name__ for outcome in outcomes] == [
+        "FailedStatement",
+        "FailedStatement",
+        "TableResult",
+    ]
+    assert [outcome.line for outcome in outcomes[:2]] == [1, 2]  # type: ignore[union-attr]
+
+
+def test_sql_stops_at_failed_statement(tmp_path: Path) -> None:
+    session = bids_session(tmp_path)
+
+    with pytest.raises(QueryError, match="column 'prise' not found"):
+        session.sql("CREATE VIEW cheap AS SELECT * FROM bids; SELECT prise FROM bids; SET")
+
+    assert session.catalog.lookup("cheap") is not None
+
+
+def test_insert_overwriting_table_read_in_same_replay(tmp_path: Path) -> None:
+    session = bids_session(tmp_path)
+    session.sql(
+        "CREATE TABLE copy (ts TIMESTAMP(3), item STRING, price DOUBLE) "
+        "WITH ('connector' = 'filesystem', 'path' = 'bids.csv', 'format' = 'csv')"
+    )
+
+    writer, reader = session.execute(
+        "INSERT INTO copy SELECT * FROM (VALUES (TIMESTAMP '2024-01-01 00:00:00', 'x', 1.0));"
+        "SELECT item FROM bids",
+        run_queries=True,
+    )
+
+    assert isinstance(writer, QueryResult)
+    assert isinstance(reader, QueryResult)
+    assert writer.status == "failed"
+    assert "another query of the same replay reads" in str(writer.error)
+    assert reader.to_pandas()["item"].tolist() == ["a", "b", "a"]
+    assert (tmp_path / "bids.csv").read_text(encoding="utf-8") == BIDS_CSV
+
+
+def test_reader_failure_stops_only_its_queries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = bids_session(tmp_path)
+    session.from_pandas("frame", pd.DataFrame({"ts": at(1, 2), "v": [1, 2]}), rowtime="ts")
+
+    def broken(self: CsvReader, *arguments: object) -> None:
+        raise IndexError("index 1 is out of bounds")
+
+    monkeypatch.setattr(CsvReader, "_parse", broken)
+    failed, good = session.execute(
+        "SELECT item FROM bids; SELECT SUM(v) AS total FROM frame", run_queries=True
+    )
+
+    assert isinstance(failed, QueryResult)
+    assert isinstance(good, QueryResult)
+    assert failed.status == "failed"
+    assert isinstance(failed.error, SourceError)
+    assert "reading 'bids' failed: IndexError" in str(failed.error)
+    assert records(good.to_pandas()) == [(3,)]
+
+
+def test_null_event_time_rejected_at_its_line(tmp_path: Path) -> None:
+    session = bids_session(tmp_path)
+    (tmp_path / "bids.csv").write_text(BIDS_CSV + ",c,4.0\n", encoding="utf-8")
+
+    result = query(session, "SELECT item FROM bids")
+    result.to_pandas()
+    rejected = result.rejected_rows()
+
+    assert rejected["line"].tolist() == [5]
+    assert rejected["offset"].isna().all()
+    assert rejected["reason"].tolist() == ["NULL event time in column 'ts'"]
+
+
+def test_null_event_time_rejected_names_file(tmp_path: Path) -> None:
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "a.csv").write_text(BIDS_CSV, encoding="utf-8")
+    (tmp_path / "logs" / "b.csv").write_text("ts,item,price\n,c,4.0\n", encoding="utf-8")
+    session = Session(progress=False, base_dir=tmp_path)
+    session.sql(BIDS_TABLE.replace("'bids.csv'", "'logs'"))
+
+    result = query(session, "SELECT item FROM bids")
+    result.to_pandas()
+    rejected = result.rejected_rows()
+
+    assert rejected["line"].tolist() == [2]
+    assert rejected["reason"].tolist() == ["b.csv: NULL event time in column 'ts'"]
+
+
+def test_null_event_time_rejected_at_frame_offset() -> None:
+    frame = pd.DataFrame(
+        {
+            "ts": pd.to_datetime(["2024-01-01 00:00:01", None, "2024-01-01 00:00:03", None]),
+            "v": ["1", "x", "3", "4"],
+        }
+    )
+    session = Session(progress=False)
+    session.from_pandas("events", frame, rowtime="ts", schema={"v": "INT"})
+
+    result = query(session, "SELECT v FROM events")
+    result.to_pandas()
+    rejected = result.rejected_rows()
+
+    # Row 1 fails in the reader (its value), row 3 in the scan (its time).
+    assert rejected["offset"].tolist() == [1, 3]
+    assert rejected["reason"].tolist()[1] == "NULL event time in column 'ts'"
+
+
+def test_cast_failures_in_metrics() -> None:
+    session = session_with({"events": pd.DataFrame({"ts": at(1, 2, 3), "v": ["1", "x", "y"]})})
+
+    result = query(session, "SELECT CAST(v AS INT) AS n FROM events")
+    frame = result.to_pandas()
+    metrics = result.metrics().set_index("operator")
+
+    assert frame["n"].isna().tolist() == [False, True, True]
+    assert metrics["cast_failures"].sum() == 2
+    assert metrics.loc["source:events", "cast_failures"] == 0
+
+
+def test_late_rows_empty_keeps_columns() -> None:
+    session = session_with({"events": pd.DataFrame({"ts": at(1, 2), "k": ["a", "b"]})})
+
+    result = query(
+        session,
+        "SELECT k, COUNT(*) AS n FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), "
+        "INTERVAL '10' SECOND)) GROUP BY k, window_start, window_end",
+    )
+    late = result.late_rows()
+
+    assert len(late) == 0
+    assert list(late.columns) == ["ts", "k", "late_watermark", "late_operator", "late_reason"]
+
+
+def test_describe_watermark_none_elsewhere(tmp_path: Path) -> None:
+    session = bids_session(tmp_path)
+    session.sql("CREATE VIEW cheap AS SELECT * FROM bids")
+
+    table = session.describe("bids").to_pandas()["watermark"].tolist()
+    view = session.describe("cheap").to_pandas()["watermark"].tolist()
+
+    assert table == ["ts - INTERVAL '1' SECOND", None, None]
+    assert view == [None, None, None]
+
+
+def test_replay_rejects_non_finite_speed(tmp_path: Path) -> None:
+    session = bids_session(tmp_path)
+    result = query(session, "SELECT item FROM bids")
+
+    for speed in (float("inf"), float("nan"), 0.0):
+        with pytest.raises(ValidationError, match="invalid replay speed"):
+            session.replay([result], mode="realtime", speed=speed)
+
+
+def test_operator_failure_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    session = session_with({"events": pd.DataFrame({"ts": at(1, 2), "v": [1, 2]})})
+
+    def fail(values: pd.Series) -> pd.Series:
+        raise ValueError("no values today")
+
+    session.register_function("fail", fail, "BIGINT")
+    result = query(session, "SELECT fail(v) AS w FROM events")
+
+    with pytest.raises(WorkbenchError, match="no values today"):
+        result.to_pandas()
+    errors = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert len(errors) == 1
+    assert getattr(errors[0], "stored_on_result", False)
 
 
 def test_show_queries(tmp_path: Path) -> None:
@@ -268,13 +462,22 @@ def test_from_pandas_schema_override() -> None:
         ({"rowtime": "missing"}, "not a column of the DataFrame"),
         ({"rowtime": "v"}, "it needs timestamps"),
         ({"watermark_delay": "1 s"}, "needs a rowtime column"),
+        ({"rowtime": "ts", "watermark_delay": "soon"}, "invalid watermark_delay 'soon'"),
+        ({"rowtime": "ts", "watermark_delay": "-5 s"}, "cannot be negative"),
+        ({"rowtime": "ts", "watermark_delay": -1}, "cannot be negative"),
+        ({"rowtime": "ts", "watermark_delay": float("nan")}, "invalid watermark_delay nan"),
     ],
 )
-def test_from_pandas_rejects(arguments: dict[str, str], message: str) -> None:
+def test_from_pandas_rejects(arguments: dict[str, object], message: str) -> None:
     frame = pd.DataFrame({"ts": at(1), "v": [1]})
 
     with pytest.raises(ValidationError, match=message):
         Session(progress=False).from_pandas("bad", frame, **arguments)  # type: ignore[arg-type]
+
+
+def test_from_pandas_needs_a_dataframe() -> None:
+    with pytest.raises(ValidationError, match="needs a pandas DataFrame, got list"):
+        Session(progress=False).from_pandas("bad", [1, 2])  # type: ignore[arg-type]
 
 
 def test_from_pandas_replaces_table() -> None:

@@ -70,6 +70,23 @@ def test_reset_all() -> None:
     assert session.settings.batch_rows == 65536
 
 
+def test_reset_unknown_key_rejected() -> None:
+    session = Session(progress=False)
+
+    with pytest.raises(SettingError, match=r"unknown setting 'foo\.bar'") as info:
+        session.sql("SELECT 1 AS one;\nRESET 'foo.bar'")
+
+    assert info.value.line == 2
+
+
+def test_reset_flink_key_accepted() -> None:
+    session = Session(progress=False)
+
+    result = session.sql("RESET 'pipeline.name'")
+
+    assert str(result) == "reset 'pipeline.name'"
+
+
 def test_batch_rows_changes_changelog() -> None:
     frame = pd.DataFrame({"ts": at(1, 2, 3), "k": ["a", "a", "a"]})
     sql = "SELECT k, COUNT(*) AS n FROM events GROUP BY k"
@@ -99,7 +116,10 @@ def test_unknown_key_lists_keys() -> None:
         ("workbench.replay.batch-rows", "0", "positive whole number"),
         ("workbench.replay.batch-rows", "ten", "positive whole number"),
         ("table.local-time-zone", "Mars/Olympus", "IANA time zone"),
-        ("workbench.replay.speed", "-2", "positive number"),
+        ("workbench.replay.speed", "-2", "finite number above 0"),
+        ("workbench.replay.speed", "inf", "finite number above 0"),
+        ("workbench.replay.speed", "nan", "finite number above 0"),
+        ("workbench.replay.speed", "fast", "finite number above 0"),
         ("workbench.replay.progress", "maybe", "'auto', 'true' or 'false'"),
     ],
 )

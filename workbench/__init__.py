@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from workbench.errors import QueryError, WorkbenchError
-    from workbench.results import QueryResult, StatementResult, TableResult
+    from workbench.results import FailedStatement, QueryResult, StatementResult, TableResult
     from workbench.session import Session
 
 __all__ = [
+    "FailedStatement",
     "QueryError",
     "QueryResult",
     "Session",
@@ -27,6 +28,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "QueryError": "workbench.errors",
     "WorkbenchError": "workbench.errors",
+    "FailedStatement": "workbench.results",
     "QueryResult": "workbench.results",
     "StatementResult": "workbench.results",
     "TableResult": "workbench.results",

@@ -10,13 +10,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.errors import QueryError, WorkbenchError
-from workbench.results import QueryResult
+from workbench.errors import QueryError, SqlSyntaxError, WorkbenchError
+from workbench.results import FailedStatement, QueryResult, TableResult
 from workbench.session import Session
-from workbench.sql.parser import parse_script
+from workbench.sql.parser import parse_statements
 
 EXIT_USER_ERROR = 1
 EXIT_USAGE = 2
+#: File name endings that --output can write.
+OUTPUT_SUFFIXES = (".csv", ".parquet", ".jsonl", ".json", ".ndjson")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,7 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="directory that relative paths in table options start from (default: the file's directory)",
     )
     run.add_argument(
-        "--max-rows", type=int, default=40, metavar="N", help="rows printed per query (default 40)"
+        "--max-rows",
+        type=int,
+        default=40,
+        metavar="N",
+        help="rows printed per query (default 40; 0 prints only the row counts)",
     )
     run.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 
@@ -73,11 +79,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_skip_errors_stored_on_results)
+    problem = _check_arguments(arguments)
+    if problem is not None:
+        print(f"workbench: error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         text = arguments.file.read_text(encoding="utf-8")
     except OSError as error:
         print(
             f"workbench: error: cannot read {arguments.file}: {error.strerror or error}",
+            file=sys.stderr,
+        )
+        return EXIT_USER_ERROR
+    except UnicodeDecodeError as error:
+        print(
+            f"workbench: error: cannot read {arguments.file}: it is not UTF-8 text "
+            f"(invalid byte at offset {error.start}); save it as UTF-8",
             file=sys.stderr,
         )
         return EXIT_USER_ERROR
@@ -88,6 +107,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WorkbenchError as error:
         _report(arguments.file, error)
         return EXIT_USER_ERROR
+
+
+def _check_arguments(arguments: argparse.Namespace) -> str | None:
+    """Return what is wrong with the options of ``run``, before anything runs, or None."""
+    if arguments.command != "run":
+        return None
+    if arguments.max_rows < 0:
+        return f"invalid --max-rows {arguments.max_rows}: use 0 or more"
+    output: Path | None = arguments.output
+    if output is None:
+        return None
+    if output.suffix.lower() not in OUTPUT_SUFFIXES:
+        return f"cannot write {output}: use a .csv, .parquet or .jsonl file name"
+    if output.is_dir():
+        return f"cannot write {output}: it is a directory; give a file name such as {output / 'result.csv'}"
+    return None
+
+
+def _skip_errors_stored_on_results(record: logging.LogRecord) -> bool:
+    """Drop the log records of query errors, which the command prints itself, once."""
+    return not getattr(record, "stored_on_result", False)
 
 
 def _session(arguments: argparse.Namespace) -> Session:
@@ -106,36 +146,59 @@ def _session(arguments: argparse.Namespace) -> Session:
 
 def _run(arguments: argparse.Namespace, text: str) -> int:
     session = _session(arguments)
-    results = session.execute(text, run_queries=True)
-    queries = [result for result in results if isinstance(result, QueryResult)]
+    outcomes = session.execute_script(text, run_queries=True)
+    several = sum(isinstance(outcome, QueryResult) for outcome in outcomes) > 1
     status = 0
-    for query in queries:
-        if query.error is not None:
-            print(f"-- {query.name} failed", file=sys.stderr)
-            _report(arguments.file, query.error)
+    for outcome in outcomes:
+        if isinstance(outcome, FailedStatement):
+            _report(arguments.file, outcome.error, outcome.line)
             status = EXIT_USER_ERROR
-            continue
-        if query.sink is not None:
-            rows = query.collector.rows if query.collector is not None else 0
-            print(f"-- {query.name}: wrote {rows} rows to {query.sink}")
-            continue
-        frame = query.to_pandas()
-        late = len(query.late_rows())
-        rejected = len(query.rejected_rows())
-        print(f"-- {query.name}: {len(frame)} rows, {late} late, {rejected} rejected")
-        print(_table(frame, arguments.max_rows))
-        if arguments.output is not None:
-            path = arguments.output
-            if len(queries) > 1:
-                path = path.with_name(f"{path.stem}-{query.name}{path.suffix}")
-            write_result(frame, path)
-            print(f"-- wrote {path}")
+        elif isinstance(outcome, TableResult):
+            print(f"-- {outcome.title}" if outcome.title else "--")
+            print(outcome.text if outcome.text is not None else _table(outcome.frame, None))
+        elif isinstance(outcome, QueryResult) and not _print_query(arguments, outcome, several):
+            status = EXIT_USER_ERROR
     return status
 
 
-def _table(frame: pd.DataFrame, max_rows: int) -> str:
+def _print_query(arguments: argparse.Namespace, query: QueryResult, several: bool) -> bool:
+    """Print a query's result (and write it with --output); return False if the query failed."""
+    if query.error is not None:
+        print(f"-- {query.name} failed", file=sys.stderr)
+        _report(arguments.file, query.error)
+        return False
+    if query.sink is not None:
+        rows = query.collector.rows if query.collector is not None else 0
+        print(f"-- {query.name}: wrote {rows} rows to {query.sink}")
+        return True
+    frame = query.to_pandas()
+    late = len(query.late_rows())
+    rejected = len(query.rejected_rows())
+    print(f"-- {query.name}: {len(frame)} rows, {late} late, {rejected} rejected")
+    if arguments.max_rows > 0:
+        print(_table(frame, arguments.max_rows))
+    if arguments.output is not None:
+        path = arguments.output
+        if several:
+            path = path.with_name(f"{path.stem}-{query.name}{path.suffix}")
+        try:
+            write_result(frame, path)
+        except OSError as error:
+            print(
+                f"workbench: error: cannot write {path}: {error.strerror or error}",
+                file=sys.stderr,
+            )
+            return False
+        print(f"-- wrote {path}")
+    return True
+
+
+def _table(frame: pd.DataFrame, max_rows: int | None) -> str:
+    """Return a frame as text, at most ``max_rows`` rows (all rows for None)."""
     if len(frame) == 0:
         return "(no rows)"
+    if max_rows is None:
+        return frame.to_string(index=False)
     with pd.option_context(
         "display.max_rows", max_rows, "display.min_rows", min(max_rows, 20), "display.width", 200
     ):
@@ -144,39 +207,51 @@ def _table(frame: pd.DataFrame, max_rows: int) -> str:
 
 def _explain(arguments: argparse.Namespace, text: str) -> int:
     session = _session(arguments)
-    for statement in parse_script(text):
-        target = statement.inner if statement.kind == "explain" else statement
-        if target is not None and target.kind in ("query", "insert"):
-            print(f"-- line {target.line}")
-            print(session.explain_statement(target))
-        else:
-            session.execute_statement(statement)
-    return 0
+    status = 0
+    for item in parse_statements(text):
+        if isinstance(item, SqlSyntaxError):
+            _report(arguments.file, item)
+            status = EXIT_USER_ERROR
+            continue
+        target = item.inner if item.kind == "explain" else item
+        try:
+            if target is not None and target.kind in ("query", "insert"):
+                plan = session.explain_statement(target)
+                print(f"-- line {target.line}")
+                print(plan)
+            else:
+                session.execute_statement(item)
+        except WorkbenchError as error:
+            _report(arguments.file, error, item.line)
+            status = EXIT_USER_ERROR
+    return status
 
 
-def _report(path: Path, error: WorkbenchError) -> None:
+def _report(path: Path, error: WorkbenchError, line: int | None = None) -> None:
+    """Print an error to stderr as compilers do: file:line:column: error: message."""
     if isinstance(error, QueryError) and error.position is not None:
         head = f"{path}:{error.position.line}:{error.position.column}: error: {error.message}"
-        lines = [head, *("  " + line for line in error.snippet_lines())]
+        lines = [head, *("  " + text for text in error.snippet_lines())]
         if error.hint:
             lines.append(f"  hint: {error.hint}")
         print("\n".join(lines), file=sys.stderr)
         return
-    print(f"{path}: error: {error}", file=sys.stderr)
+    where = f"{path}:{line}" if line is not None else str(path)
+    print(f"{where}: error: {error}", file=sys.stderr)
 
 
 def write_result(frame: pd.DataFrame, path: Path) -> None:
     """Write a result to a .csv, .parquet or .jsonl file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
+    if suffix not in OUTPUT_SUFFIXES:
+        raise WorkbenchError(f"cannot write {path}: use a .csv, .parquet or .jsonl file name")
+    path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
         frame.to_csv(path, index=False)
     elif suffix == ".parquet":
         frame.to_parquet(path, index=False)
-    elif suffix in (".jsonl", ".json", ".ndjson"):
-        frame.to_json(path, orient="records", lines=True, date_format="iso")
     else:
-        raise WorkbenchError(f"cannot write {path}: use a .csv, .parquet or .jsonl file name")
+        frame.to_json(path, orient="records", lines=True, date_format="iso")
 
 
 if __name__ == "__main__":

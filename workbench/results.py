@@ -16,7 +16,17 @@ from workbench.runtime.match.automaton import Automaton
 from workbench.runtime.match_recognize import MatchRecognizeOperator, pattern_automaton
 from workbench.runtime.pipeline import Pipeline
 from workbench.runtime.results import OP_COLUMN, ResultCollector
-from workbench.sql.plan import PlanNode, Presentation, SortKey
+from workbench.sql.plan import (
+    MatchRecognize,
+    OverAggregate,
+    PlanNode,
+    Presentation,
+    SortKey,
+    WindowAggregate,
+    WindowRank,
+    WindowTableFunction,
+    walk,
+)
 
 if TYPE_CHECKING:
     from workbench.sources import Reader
@@ -41,11 +51,35 @@ class StatementResult:
 
 
 @dataclass
+class FailedStatement:
+    """A statement of a script that could not be parsed or planned, and its error.
+
+    ``line`` is the line of the script where the statement starts.
+    """
+
+    error: WorkbenchError
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return self.error.render()
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        return self.error.render(html=True)
+
+
+@dataclass
 class TableResult:
-    """Rows of information (SHOW, DESCRIBE, EXPLAIN) as a DataFrame."""
+    """Rows of information (SHOW, DESCRIBE, EXPLAIN) as a DataFrame.
+
+    ``title`` is the statement that produced them, for display.
+    """
 
     frame: pd.DataFrame
     text: str | None = None
+    title: str | None = None
 
     def to_pandas(self) -> pd.DataFrame:
         return self.frame.copy()
@@ -124,8 +158,24 @@ class QueryResult:
             return pd.DataFrame()
         frames = [frame for operator in self.pipeline.operators for frame in operator.late_rows]
         if not frames:
-            return pd.DataFrame(columns=["late_watermark", "late_operator", "late_reason"])
+            return self._empty_late_rows()
         return pd.concat(frames, ignore_index=True)
+
+    def _empty_late_rows(self) -> pd.DataFrame:
+        """Return no rows, with the columns late rows of this query would have."""
+        columns: dict[str, pd.Series] = {}
+        steps = (
+            [node for node in walk(self.plan) if isinstance(node, _LATE_STEPS)] if self.plan else []
+        )
+        # Operators run from the input up, and late rows are concatenated in that order.
+        for node in reversed(steps):
+            for name, column in node.inputs()[0].schema.empty_frame().items():
+                if not str(name).startswith(("$", "__")):
+                    columns.setdefault(str(name), column)
+        columns["late_watermark"] = pd.Series([], dtype="datetime64[ns]")
+        columns["late_operator"] = pd.Series([], dtype=str)
+        columns["late_reason"] = pd.Series([], dtype=str)
+        return pd.DataFrame(columns)
 
     def rejected_rows(self) -> pd.DataFrame:
         """Return malformed or unplaceable input records with their source position and reason."""
@@ -136,7 +186,11 @@ class QueryResult:
         return concat_rejected(parts)
 
     def metrics(self) -> pd.DataFrame:
-        """Return one row of counters per operator, latencies in milliseconds."""
+        """Return one row of counters per operator, latencies in milliseconds.
+
+        ``cast_failures`` counts the values an operator's CAST could not
+        convert and replaced with NULL.
+        """
         self.run()
         rows: list[dict[str, Any]] = []
         for reader in self.readers:
@@ -148,6 +202,7 @@ class QueryResult:
                     "rows_out": counters.rows_read,
                     "late": 0,
                     "rejected": counters.rows_rejected,
+                    "cast_failures": 0,
                     "batches": counters.chunks,
                     "busy_ms": None,
                     "latency_p50_ms": None,
@@ -166,6 +221,7 @@ class QueryResult:
                         "rows_out": metrics.rows_out,
                         "late": metrics.late,
                         "rejected": metrics.rejected,
+                        "cast_failures": metrics.cast_failures,
                         "batches": metrics.batches_in,
                         "busy_ms": metrics.busy_ns / 1e6,
                         "latency_p50_ms": p50,
@@ -225,6 +281,10 @@ class QueryResult:
         if self.error is not None:
             return self.error.render(html=True)
         return self.to_pandas()._repr_html_()  # type: ignore[operator]
+
+
+#: Plan steps whose operators keep the rows that arrive late for them.
+_LATE_STEPS = (WindowAggregate, WindowTableFunction, WindowRank, OverAggregate, MatchRecognize)
 
 
 def _present(frame: pd.DataFrame, presentation: Presentation | None) -> pd.DataFrame:

@@ -8,6 +8,7 @@ operator error, a sink that rejects a write) stops alone; the others go on.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from workbench.errors import QueryRuntimeError, SinkError, SourceError, WorkbenchError
+from workbench.errors import (
+    QueryRuntimeError,
+    SinkError,
+    SourceError,
+    ValidationError,
+    WorkbenchError,
+)
 from workbench.runtime.pipeline import Compiler, Pipeline
 from workbench.runtime.results import ResultCollector
 from workbench.sinks import open_sink
@@ -30,12 +37,18 @@ from workbench.sources import (
 from workbench.sql import plan as p
 from workbench.sql.aggregates import UserAggregateDef
 from workbench.sql.catalog import Catalog, TableDef
+from workbench.sql.planner import shared_storage
 
 if TYPE_CHECKING:
     from workbench.results import QueryResult
     from workbench.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+#: Marks log records of errors that are also kept on a query's result (and
+#: raised when its rows are read), so a caller that reports those errors
+#: itself can filter the records out.
+STORED_ON_RESULT = {"stored_on_result": True}
 
 
 @dataclass
@@ -94,14 +107,27 @@ class Job:
                 speed=speed,
                 batch_rows=self.settings.batch_rows,
                 progress=progress,
+                fail=self._fail_feed,
             )
 
     def _build(self) -> list[Feed]:
         pipelines: list[tuple[QueryResult, Pipeline]] = []
         values: dict[str, p.Values] = {}
+        read = sorted(
+            {
+                node.table
+                for result in self.results
+                for node in p.walk(self.plans[result.name])
+                if isinstance(node, p.Scan)
+            }
+        )
         for result in self.results:
             result.error = None
             result.status = "planned"
+            conflict = self._sink_read_by_others(result, read)
+            if conflict is not None:
+                self._fail(result, conflict)
+                continue
             pipeline = self._compile(result, values)
             if pipeline is not None:
                 pipelines.append((result, pipeline))
@@ -133,6 +159,12 @@ class Job:
                 error = pipeline.end(feed)
                 if error is not None:
                     self._fail(result, error)
+
+    def _fail_feed(self, feed: str, error: WorkbenchError) -> None:
+        """Fail the queries that read ``feed`` after its reader failed."""
+        for result, pipeline in self.live:
+            if feed in pipeline.feeds:
+                self._fail(result, error)
 
     def finish(self) -> None:
         """Mark the queries finished and close the sinks (once)."""
@@ -171,6 +203,7 @@ class Job:
                 speed=clock.speed,
                 batch_rows=self.settings.batch_rows,
                 progress=False,
+                fail=self._fail_feed,
             )
 
     # Building ------------------------------------------------------------------------
@@ -203,6 +236,24 @@ class Job:
         result.collector = collector
         return pipeline
 
+    def _sink_read_by_others(self, result: QueryResult, read: list[str]) -> WorkbenchError | None:
+        """Return the error of an INSERT whose sink another query of this replay reads.
+
+        Opening the sink would truncate what that query is reading, so the
+        INSERT fails before its sink opens.
+        """
+        sink = self.catalog.lookup(result.sink) if result.sink is not None else None
+        if not isinstance(sink, TableDef):
+            return None
+        name = shared_storage(self.catalog, sink, read)
+        if name is None:
+            return None
+        return ValidationError(
+            f"INSERT INTO {sink.name!r} would overwrite {name!r}, which another query "
+            "of the same replay reads",
+            hint="run the INSERT INTO and the queries that read its table separately",
+        )
+
     def _sink_connector(self, result: QueryResult) -> str | None:
         table = self.catalog.lookup(result.sink) if result.sink is not None else None
         return table.options.get("connector") if isinstance(table, TableDef) else None
@@ -227,7 +278,7 @@ class Job:
                 reader, time_column = self._reader(name, values)
             except SourceError as error:
                 self.failed_feeds[name] = error
-                logger.error("cannot read %s: %s", name, error)
+                logger.error("cannot read %s: %s", name, error, extra=STORED_ON_RESULT)
                 continue
             self.readers[name] = reader
             feeds.append(Feed(name, reader, time_column))
@@ -245,10 +296,17 @@ class Job:
         time_column = None
         if table.watermark is not None and table.physical.find(table.watermark.column) is not None:
             time_column = table.watermark.column
+        reader: Reader
         if table.frame is not None:
-            return DataFrameReader(name, table.frame, table.physical, chunk_rows), time_column
+            reader = DataFrameReader(name, table.frame, table.physical, chunk_rows, positions=True)
+            return reader, time_column
         reader = open_reader(
-            table.name, table.options, table.physical, chunk_rows=chunk_rows, base_dir=self.base_dir
+            table.name,
+            table.options,
+            table.physical,
+            chunk_rows=chunk_rows,
+            base_dir=self.base_dir,
+            positions=True,
         )
         return reader, time_column
 
@@ -256,7 +314,7 @@ class Job:
         if result.error is None:
             result.error = error
             result.status = "failed"
-            logger.error("query %s failed: %s", result.name, error)
+            logger.error("query %s failed: %s", result.name, error, extra=STORED_ON_RESULT)
         if result.pipeline is not None and result.pipeline.error is None:
             result.pipeline.error = error
 
@@ -324,6 +382,7 @@ class Replay:
 
     def set_speed(self, speed: float) -> None:
         """Pace the replay at ``speed`` times real time (event time per wall-clock time)."""
+        check_speed(speed)
         clock = self._clock()
         if clock is not None:
             clock.mode = "realtime"
@@ -332,6 +391,14 @@ class Replay:
     def status(self) -> ReplayStatus | None:
         clock = self._clock()
         return clock.status() if clock is not None else None
+
+
+def check_speed(speed: float) -> None:
+    """Raise ValidationError unless ``speed`` is a finite factor of real time above 0."""
+    if not (isinstance(speed, int | float) and math.isfinite(speed) and speed > 0):
+        raise ValidationError(
+            f"invalid replay speed {speed!r}: use a finite number above 0 (1 = real time)"
+        )
 
 
 def _feed_name(node: p.PlanNode) -> str:

@@ -11,33 +11,49 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from sqlglot import exp
 
-from workbench.errors import SourceError, UnknownTableError, ValidationError, WorkbenchError
+from workbench.errors import (
+    Position,
+    SinkError,
+    SourceError,
+    SqlSyntaxError,
+    UnknownTableError,
+    ValidationError,
+    WorkbenchError,
+)
 from workbench.events.infer import schema_from_frame
 from workbench.events.schema import Column, Schema
 from workbench.events.time import parse_duration
 from workbench.events.types import DataType, TimeAttribute
-from workbench.results import QueryResult, StatementResult, TableResult
-from workbench.runner import Job, Replay
+from workbench.results import FailedStatement, QueryResult, StatementResult, TableResult
+from workbench.runner import Job, Replay, check_speed
 from workbench.runtime.match.automaton import Automaton
 from workbench.runtime.match_recognize import pattern_automaton
 from workbench.settings import SettingError, Settings
-from workbench.sinks import validate_sink_options
+from workbench.sinks import known_sink_connectors, validate_sink_options
 from workbench.sources import known_connectors, validate_source_options
 from workbench.sql.aggregates import BUILTIN_AGGREGATES, UserAggregate, UserAggregateDef
 from workbench.sql.catalog import Catalog, TableDef, ViewDef
 from workbench.sql.functions import FunctionRegistry
-from workbench.sql.parser import Statement, node_position, parse_script, span
+from workbench.sql.parser import (
+    Statement,
+    node_position,
+    parse_script,
+    parse_statements,
+    span,
+)
 from workbench.sql.plan import PlanNode, WatermarkSpec
 from workbench.sql.planner import PlanContext, explain, plan_insert, plan_query_statement
-from workbench.sql.planner.ddl import table_from_ddl, view_from_ddl
+from workbench.sql.planner.ddl import option_position, table_from_ddl, view_from_ddl
 from workbench.sql.sqltypes import parse_type
 
 logger = logging.getLogger(__name__)
@@ -100,18 +116,53 @@ class Session:
         """
         statements = parse_script(text)
         results: list[Result] = []
-        jobs: list[QueryResult] = []
         for index, statement in enumerate(statements):
             last = index == len(statements) - 1
             result = self._execute(statement, name if last else None)
-            if result is None:
+            if result is not None:
+                results.append(result)
+        self._run_together(results, run_queries)
+        return results
+
+    def execute_script(
+        self, text: str, *, run_queries: bool = False
+    ) -> list[Result | FailedStatement]:
+        """Run every statement of ``text``, going on after a statement that fails.
+
+        A statement that cannot be parsed or planned is returned, in its place,
+        as a :class:`FailedStatement`, and the statements after it still run (a
+        statement that reads a table the failed one would have created fails
+        in turn). Queries run as :meth:`execute` runs them.
+        """
+        try:
+            items = parse_statements(text)
+        except SqlSyntaxError as error:
+            # The text cannot even be split into statements (an unterminated string).
+            return [FailedStatement(error, error.line)]
+        outcomes: list[Result | FailedStatement] = []
+        for item in items:
+            if isinstance(item, SqlSyntaxError):
+                outcomes.append(FailedStatement(item, item.line))
                 continue
-            results.append(result)
-            if isinstance(result, QueryResult) and (result.sink is not None or run_queries):
-                jobs.append(result)
+            try:
+                result = self._execute(item, None)
+            except WorkbenchError as error:
+                outcomes.append(FailedStatement(error, item.line))
+                continue
+            if result is not None:
+                outcomes.append(result)
+        self._run_together(outcomes, run_queries)
+        return outcomes
+
+    def _run_together(self, results: Sequence[object], run_queries: bool) -> None:
+        """Run the INSERT INTO results (and, with ``run_queries``, the SELECTs) in one replay."""
+        jobs = [
+            result
+            for result in results
+            if isinstance(result, QueryResult) and (result.sink is not None or run_queries)
+        ]
         if jobs:
             self.run(jobs)
-        return results
 
     def _execute(self, statement: Statement, name: str | None) -> Result | None:
         kind = statement.kind
@@ -128,20 +179,16 @@ class Session:
         if kind == "set":
             return self._set(statement)
         if kind == "reset":
-            self.settings.reset(statement.words[0] if statement.words else None)
-            return StatementResult(
-                "settings reset" if not statement.words else f"reset '{statement.words[0]}'"
-            )
+            return self._reset(statement)
+        title = " ".join(statement.text.split())
         if kind == "show":
-            return self._show(statement)
+            return replace(self._show(statement), title=title)
         if kind == "describe":
-            return self.describe(statement.words[0], statement)
+            return replace(self.describe(statement.words[0], statement), title=title)
         if kind == "explain":
             assert statement.inner is not None
-            return TableResult(
-                pd.DataFrame({"plan": [self._explain(statement.inner)]}),
-                text=self._explain(statement.inner),
-            )
+            plan = self._explain(statement.inner)
+            return TableResult(pd.DataFrame({"plan": [plan]}), text=plan, title=title)
         raise ValidationError(f"cannot run a {kind} statement")
 
     def _context(self, statement: Statement) -> PlanContext:
@@ -210,7 +257,7 @@ class Session:
     def _create_table(self, statement: Statement) -> StatementResult:
         assert statement.node is not None
         table = table_from_ddl(self._context(statement), statement.node, statement.text)  # type: ignore[arg-type]
-        self._validate_options(table)
+        self._validate_options(table, statement)
         exists = statement.node.args.get("exists")
         if self.catalog.lookup(table.name) is not None:
             if exists:
@@ -226,27 +273,35 @@ class Session:
         self.catalog.add(table)
         return StatementResult(f"created table {table.name!r}")
 
-    def _validate_options(self, table: TableDef) -> None:
+    def _validate_options(self, table: TableDef, statement: Statement) -> None:
+        """Check a new table's WITH options; an error points at the option it concerns."""
+        assert isinstance(statement.node, exp.Create)
         connector = table.options.get("connector")
+        known = sorted({*known_connectors(), *known_sink_connectors()})
         if connector is None:
-            raise SourceError(
-                f"table {table.name!r} has no 'connector' option: add WITH ('connector' = 'filesystem', "
-                "'path' = '...', 'format' = 'csv')"
+            raise ValidationError(
+                f"table {table.name!r} has no 'connector' option",
+                sql=statement.script,
+                position=option_position(statement.script, statement.node, None),
+                hint="add WITH ('connector' = 'filesystem', 'path' = '...', 'format' = 'csv')",
             )
-        # A table may be read from or written to; its options must suit one of the two.
-        if connector not in known_connectors():
-            validate_sink_options(table.options)
-            return
+        if connector not in known:
+            close = difflib.get_close_matches(connector, known, n=1, cutoff=0.6)
+            guess = f"did you mean {close[0]!r}? " if close else ""
+            raise ValidationError(
+                f"unknown connector {connector!r}",
+                sql=statement.script,
+                position=option_position(statement.script, statement.node, "connector", value=True),
+                hint=guess + "known connectors: " + ", ".join(known),
+            )
         try:
-            validate_source_options(table.options, table.physical)
-        except SourceError:
-            try:
-                validate_sink_options(table.options)
-            except WorkbenchError:
-                pass
-            else:
-                return
-            raise
+            _check_source_or_sink_options(table)
+        except (SourceError, SinkError) as error:
+            raise ValidationError(
+                str(error),
+                sql=statement.script,
+                position=_option_error_position(statement, table.options, str(error)),
+            ) from None
 
     def _create_view(self, statement: Statement) -> StatementResult:
         assert statement.node is not None
@@ -304,18 +359,24 @@ class Session:
             frame = pd.DataFrame(
                 {"key": list(self.settings), "value": [self.settings[k] for k in self.settings]}
             )
-            return TableResult(frame)
+            return TableResult(frame, title="SET")
         key, value = statement.words
         try:
             self.settings.set(key, value)
         except SettingError as error:
-            end = statement.start + len(statement.text)
-            raise SettingError(
-                error.message,
-                sql=statement.script,
-                position=span(statement.script, statement.start, end),
-            ) from None
+            raise _positioned(error, statement) from None
         return StatementResult(f"set '{key}' = '{value}'")
+
+    def _reset(self, statement: Statement) -> StatementResult:
+        if not statement.words:
+            self.settings.reset()
+            return StatementResult("settings reset")
+        key = statement.words[0]
+        try:
+            self.settings.reset(key)
+        except SettingError as error:
+            raise _positioned(error, statement) from None
+        return StatementResult(f"reset '{key}'")
 
     def _show(self, statement: Statement) -> TableResult:
         what = statement.words[0]
@@ -359,9 +420,15 @@ class Session:
             )
         frame = entry.schema.describe()
         watermark = entry.watermark if isinstance(entry, TableDef) else None
-        frame["watermark"] = [
-            watermark.text if watermark and c == watermark.column else None for c in frame["name"]
-        ]
+        # An object column keeps None for "no watermark", as time_attribute does,
+        # where inferred string columns would show NaN.
+        frame["watermark"] = pd.Series(
+            [
+                watermark.text if watermark and c == watermark.column else None
+                for c in frame["name"]
+            ],
+            dtype=object,
+        )
         return TableResult(frame)
 
     def execute_statement(self, statement: Statement) -> Result | None:
@@ -448,6 +515,7 @@ class Session:
         """
         if mode not in ("step", "max", "realtime"):
             raise ValidationError(f"invalid replay mode {mode!r}: use 'step', 'max' or 'realtime'")
+        check_speed(speed)
         chosen = (
             results
             if results is not None
@@ -481,6 +549,11 @@ class Session:
         out-of-orderness of ``watermark_delay`` (a duration such as '5 s';
         default 0). ``schema`` overrides inferred column types.
         """
+        if not isinstance(frame, pd.DataFrame):
+            raise ValidationError(
+                f"from_pandas needs a pandas DataFrame, got {type(frame).__name__}",
+                hint="build one with pd.DataFrame(...) first",
+            )
         types = schema_from_frame(frame)
         for column_name, kind in (schema or {}).items():
             types[column_name] = parse_type(kind) if isinstance(kind, str) else kind
@@ -499,7 +572,7 @@ class Session:
             # the schema argument says otherwise.
             if schema is None or rowtime not in schema:
                 types[rowtime] = types[rowtime].with_precision(3)
-            delay = parse_duration(watermark_delay) if watermark_delay is not None else 0
+            delay = _watermark_delay(watermark_delay)
             text = f"{rowtime} - INTERVAL '{delay / 1e9:g}' SECOND" if delay else rowtime
             watermark = WatermarkSpec(rowtime, delay, text)
         elif watermark_delay is not None:
@@ -563,4 +636,73 @@ class Session:
         return pd.DataFrame(rows, columns=["name", "kind"])
 
 
-__all__ = ["Result", "Session", "WorkbenchError"]
+def _watermark_delay(value: str | float | pd.Timedelta | None) -> int:
+    """Return the ``watermark_delay`` of from_pandas in nanoseconds (0 for None)."""
+    if value is None:
+        return 0
+    try:
+        delay = parse_duration(value)
+    except (ValueError, TypeError, OverflowError) as error:
+        raise ValidationError(
+            f"invalid watermark_delay {value!r}: {error}",
+            hint="give a duration such as '5 s', a number of seconds, or a pd.Timedelta",
+        ) from None
+    if delay < 0:
+        raise ValidationError(
+            f"invalid watermark_delay {value!r}: the delay cannot be negative",
+            hint="give 0 or a positive duration, such as '5 s'",
+        )
+    return delay
+
+
+def _positioned(error: SettingError, statement: Statement) -> SettingError:
+    """Return a setting error that marks the whole SET or RESET statement."""
+    end = statement.start + len(statement.text)
+    return SettingError(
+        error.message,
+        sql=statement.script,
+        position=span(statement.script, statement.start, end),
+        hint=error.hint,
+    )
+
+
+def _check_source_or_sink_options(table: TableDef) -> None:
+    """Raise SourceError or SinkError unless the options suit a source or a sink.
+
+    A table may be read from or written to. A 'sink.*' option shows that it
+    is meant as a sink, so the sink's error is the one raised then.
+    """
+    if table.options["connector"] not in known_connectors():
+        validate_sink_options(table.options)
+        return
+    try:
+        validate_source_options(table.options, table.physical)
+    except SourceError as source_error:
+        try:
+            validate_sink_options(table.options)
+        except SinkError as sink_error:
+            if any(key.startswith("sink.") for key in table.options):
+                raise sink_error from None
+            raise source_error from None
+
+
+def _option_error_position(
+    statement: Statement, options: Mapping[str, str], message: str
+) -> Position | None:
+    """Return the position of the option an option error names: its key or its value."""
+    assert isinstance(statement.node, exp.Create)
+    if message.startswith("missing option"):
+        return option_position(statement.script, statement.node, None)
+    for key, value in options.items():
+        if f"invalid value {value!r} for option '{key}'" in message:
+            return option_position(statement.script, statement.node, key, value=True)
+    for key in options:
+        if f"'{key}'" in message:
+            return option_position(statement.script, statement.node, key)
+    for key, value in options.items():
+        if repr(value) in message:
+            return option_position(statement.script, statement.node, key, value=True)
+    return option_position(statement.script, statement.node, None)
+
+
+__all__ = ["FailedStatement", "Result", "Session", "WorkbenchError"]

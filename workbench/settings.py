@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import math
 import zoneinfo
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -37,9 +38,9 @@ def _speed(value: str) -> str:
     try:
         speed = float(value)
     except ValueError:
-        raise ValueError("use 'max', 'step' or a positive number (1 = real time)") from None
-    if speed <= 0:
-        raise ValueError("use 'max', 'step' or a positive number (1 = real time)")
+        speed = math.nan
+    if not (math.isfinite(speed) and speed > 0):
+        raise ValueError("use 'max', 'step' or a finite number above 0 (1 = real time)")
     return value
 
 
@@ -95,6 +96,11 @@ SETTINGS = {
 FLINK_PREFIXES = ("table.", "pipeline.", "execution.", "parallelism.", "sql-client.", "state.")
 
 
+def _suggestion(key: str) -> str:
+    close = difflib.get_close_matches(key, list(SETTINGS), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else "known keys: " + ", ".join(SETTINGS)
+
+
 class Settings(Mapping[str, str]):
     """Current values: the defaults, overridden by SET."""
 
@@ -121,19 +127,24 @@ class Settings(Mapping[str, str]):
                 logger.info("setting %r is stored but has no effect in the workbench", key)
                 self._values[key] = value
                 return
-            close = difflib.get_close_matches(key, list(SETTINGS), n=1, cutoff=0.6)
-            hint = f"did you mean '{close[0]}'?" if close else "known keys: " + ", ".join(SETTINGS)
-            raise SettingError(f"unknown setting '{key}': {hint}")
+            raise SettingError(f"unknown setting '{key}': {_suggestion(key)}")
         try:
             self._values[key] = setting.check(value)
         except ValueError as error:
             raise SettingError(f"invalid value {value!r} for '{key}': {error}") from None
 
     def reset(self, key: str | None = None) -> None:
+        """Restore one key (or, without a key, every key) to its default.
+
+        A key that is neither a setting of the workbench, nor a Flink key
+        accepted by SET, nor set raises SettingError, as SET does.
+        """
         if key is None:
             self._values.clear()
-        else:
-            self._values.pop(key, None)
+        elif key in self._values:
+            del self._values[key]
+        elif key not in SETTINGS and not key.startswith(FLINK_PREFIXES):
+            raise SettingError(f"unknown setting '{key}': {_suggestion(key)}")
 
     @property
     def batch_rows(self) -> int:

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import workbench.runtime.match_recognize as operator_module
 from tests.support.streams import at, compile_pipeline, query, records, session_with, stamp
 from workbench import Session
 from workbench.errors import QueryRuntimeError, UnsupportedError, ValidationError
-import workbench.runtime.match_recognize as operator_module
 from workbench.runtime.match_recognize import KEEP_CHUNKS, MatchRecognizeOperator
 
 LOGINS = pd.DataFrame(

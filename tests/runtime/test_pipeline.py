@@ -20,6 +20,7 @@ METRIC_COLUMNS = [
     "rows_out",
     "late",
     "rejected",
+    "cast_failures",
     "batches",
     "busy_ms",
     "latency_p50_ms",

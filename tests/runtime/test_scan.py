@@ -7,6 +7,7 @@ import pandas as pd
 
 from tests.support.streams import at, ns, query, records, session_with, stamp
 from workbench.events import types as t
+from workbench.events.rejected import with_positions
 from workbench.events.schema import Schema
 from workbench.events.time import MIN_WATERMARK, NS_PER_SECOND
 from workbench.events.types import TimeAttribute
@@ -85,6 +86,16 @@ def test_rejected_offset_counts_earlier_chunks() -> None:
     operator.ingest(frame(3, None))
 
     assert operator.rejected.to_pandas()["offset"].tolist() == [3]
+
+
+def test_rejected_row_placed_by_position_columns() -> None:
+    operator = scan()
+    chunk = with_positions(frame(1, None, 3), lines=np.array([2, 4, 5]), file="b.csv")
+
+    out = operator.ingest(chunk)
+
+    assert list(out.data.columns) == ["ts", "v"]
+    assert operator.rejected.rows[0][1:4] == (4, None, "b.csv: NULL event time in column 'ts'")
 
 
 def test_event_time_truncated_to_millis() -> None:

@@ -138,9 +138,47 @@ def test_parquet_sink_types(tmp_path: Path, schema: Schema, rows: pd.DataFrame) 
     assert first["attrs"] == [("k", 1.5)]
 
 
-def test_parquet_sink_rejects_append(tmp_path: Path) -> None:
-    with pytest.raises(SinkError, match="Parquet files cannot be appended to"):
-        ParquetSink("out", tmp_path / "a.parquet", mode="append")
+def test_parquet_sink_append_keeps_old_rows(
+    tmp_path: Path, schema: Schema, rows: pd.DataFrame
+) -> None:
+    path = tmp_path / "a.parquet"
+    for first in (0, 1):
+        sink = ParquetSink("out", path, mode="append")
+        sink.open(schema)
+        sink.write(rows.iloc[first : first + 1])
+        sink.close()
+    table = pq.read_table(path)
+    assert table.num_rows == 2
+    assert table.column("id").to_pylist() == [1, None]
+    assert not (tmp_path / ".a.parquet.appending").exists()
+
+
+def test_parquet_sink_append_leaves_file_until_close(
+    tmp_path: Path, schema: Schema, rows: pd.DataFrame
+) -> None:
+    path = tmp_path / "a.parquet"
+    sink = ParquetSink("out", path)
+    sink.open(schema)
+    sink.write(rows.iloc[:1])
+    sink.close()
+    appending = ParquetSink("out", path, mode="append")
+    appending.open(schema)
+    appending.write(rows)
+    assert pq.read_table(path).num_rows == 1
+    appending.close()
+    assert pq.read_table(path).num_rows == 3
+
+
+def test_parquet_sink_append_other_columns(
+    tmp_path: Path, schema: Schema, rows: pd.DataFrame
+) -> None:
+    path = tmp_path / "a.parquet"
+    pq.write_table(pa.table({"other": [1]}), path)
+    sink = ParquetSink("out", path, mode="append")
+    with pytest.raises(SinkError, match=r"cannot append to .*a\.parquet: its columns \(other\)"):
+        sink.open(schema)
+    assert pq.read_table(path).column_names == ["other"]
+    assert not (tmp_path / ".a.parquet.appending").exists()
 
 
 def test_file_sink_rejects_unknown_mode(tmp_path: Path) -> None:

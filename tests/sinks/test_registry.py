@@ -100,7 +100,7 @@ def test_unknown_option_suggests() -> None:
         ({"connector": "csv"}, "missing option 'path' for sink connector 'csv'"),
         ({"connector": "filesystem", "path": "x"}, "missing option 'format'"),
         ({"connector": "csv", "path": "x", "sink.mode": "merge"}, "use 'overwrite' or 'append'"),
-        ({"connector": "parquet", "path": "x", "sink.mode": "append"}, "cannot be appended"),
+        ({"connector": "parquet", "path": "x", "sink.mode": "upsert"}, "invalid value 'upsert'"),
         ({"connector": "csv", "path": "x", "csv.header": "maybe"}, "use 'true' or 'false'"),
         ({"connector": "print", "standard-error": "1"}, "use 'true' or 'false'"),
         ({"connector": "csv", "path": "x", "csv.field-delimiter": "ab"}, "use one character"),

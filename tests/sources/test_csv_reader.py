@@ -1,4 +1,5 @@
 import gzip
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -6,6 +7,7 @@ import pyarrow as pa
 import pytest
 
 from workbench.events import types as t
+from workbench.events.rejected import FILE_COLUMN, LINE_COLUMN
 from workbench.events.schema import Schema
 from workbench.sources.csv_reader import CsvOptions, CsvReader
 
@@ -170,9 +172,45 @@ def test_csv_invalid_utf8_rejects_record(tmp_path: Path) -> None:
     frame, reader = read([path])
     assert frame["id"].tolist() == [2]
     assert reader.rejected.rows[0][1] == 2
-    assert reader.rejected.rows[0][3] == (
-        "invalid CSV record: field 2: CSV conversion error to large_string: invalid UTF8 data"
-    )
+    assert reader.rejected.rows[0][3] == ("invalid CSV record: field 2: invalid UTF-8 data")
+
+
+def test_csv_quote_inside_field_rejects_record(tmp_path: Path) -> None:
+    # pyarrow reads '""d"' as one row and '6' as another, where the quote
+    # parity finds one record, so the block is parsed record by record.
+    path = write(tmp_path, 'id,name,amount\n1,a,1\n""d"\n6\n')
+    frame, reader = read([path])
+    assert frame["id"].tolist() == [1]
+    assert len(reader.rejected.rows) == 1
+    assert reader.rejected.rows[0][1] == 3
+    assert reader.rejected.rows[0][3] == 'invalid CSV record: unbalanced quote character "'
+    assert reader.counters.rows_rejected == 1
+
+
+def test_csv_invalid_utf8_and_short_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a short row that is not UTF-8, pyarrow fails to decode it for the
+    # invalid-row handler and prints the failure as an unraisable exception.
+    unraisable: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    path = tmp_path / "latin.csv"
+    path.write_bytes(b"id,name,amount\n1,caf\xe9\n2,ok,2\n")
+    frame, reader = read([path])
+    assert frame["id"].tolist() == [2]
+    assert reader.rejected.rows[0][1] == 2
+    assert reader.rejected.rows[0][3] == "invalid CSV record: field 2: invalid UTF-8 data"
+    assert unraisable == []
+
+
+def test_csv_binary_file_in_directory_skipped(tmp_path: Path) -> None:
+    text = write(tmp_path, "id,name,amount\n1,a,1\n", "a.csv")
+    binary = tmp_path / "b.parquet"
+    binary.write_bytes(b"PAR1\x15\x04\x00\x00,\n\x00\xff\x8c,\n1,2,3\n")
+    frame, reader = read([text, binary])
+    assert frame["id"].tolist() == [1]
+    assert len(reader.rejected.rows) == 1
+    assert reader.rejected.rows[0][1] == 1
+    assert reader.rejected.rows[0][3].startswith("b.parquet: not a CSV file, skipped: ")
+    assert reader.counters.rows_rejected == 1
 
 
 def test_csv_header_only(tmp_path: Path) -> None:
@@ -218,3 +256,14 @@ def test_csv_missing_column_logs_warning(tmp_path: Path, caplog: pytest.LogCaptu
     with caplog.at_level("WARNING", logger="workbench.sources.reader"):
         read([path])
     assert f"csv: {path} lacks the columns name, amount, which read as NULL" in caplog.text
+
+
+def test_csv_positions_in_hidden_columns(tmp_path: Path) -> None:
+    first = write(tmp_path, "id,name,amount\n1,a,1\n\nx,b,2\n3,c,3\n", "a.csv")
+    second = write(tmp_path, "id,name,amount\n4,d,4\n", "b.csv")
+    reader = CsvReader("csv", [first, second], SCHEMA)
+    reader.positions = True
+    frame = pd.concat(list(reader.chunks()), ignore_index=True)
+    assert frame["id"].tolist() == [1, 3, 4]
+    assert frame[LINE_COLUMN].tolist() == [2, 5, 2]
+    assert frame[FILE_COLUMN].astype(str).tolist() == ["a.csv", "a.csv", "b.csv"]

@@ -1,6 +1,7 @@
 import pandas as pd
 
 from workbench.events import types as t
+from workbench.events.rejected import OFFSET_COLUMN
 from workbench.events.schema import Schema
 from workbench.sources.frame_reader import DataFrameReader
 from workbench.sources.reader import Reader
@@ -33,3 +34,13 @@ def test_frame_reader_is_a_reader() -> None:
     reader = DataFrameReader("memory", pd.DataFrame(), SCHEMA)
     assert isinstance(reader, Reader)
     assert list(reader.chunks()) == []
+
+
+def test_frame_reader_positions_after_first_rejection() -> None:
+    frame = pd.DataFrame({"id": ["1", "2", "x", "4", "5"], "name": list("abcde")})
+    reader = DataFrameReader("memory", frame, SCHEMA, chunk_rows=2, positions=True)
+    chunks = list(reader.chunks())
+    # Until a row is rejected, the count of rows delivered is the offset: no column.
+    assert OFFSET_COLUMN not in chunks[0].columns
+    assert chunks[1][OFFSET_COLUMN].tolist() == [3]
+    assert chunks[2][OFFSET_COLUMN].tolist() == [4]

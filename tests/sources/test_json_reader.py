@@ -90,3 +90,17 @@ def test_json_restart(tmp_path: Path) -> None:
     assert sum(len(chunk) for chunk in reader.chunks()) == 1
     assert sum(len(chunk) for chunk in reader.chunks()) == 1
     assert len(reader.rejected) == 1
+
+
+def test_json_huge_integer_rejected_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        '{"id": 99999999999999999999999}\n{"id": 18446744073709551616}\n{"id": 3}\n'
+        '{"id": 4, "note": "12345678901234567890123"}\n'
+    )
+    frame, reader = read(path)
+    assert frame["id"].tolist() == [3, 4]
+    assert [(row[1], row[3]) for row in reader.rejected.rows] == [
+        (1, "column 'id': invalid BIGINT value 99999999999999999999999"),
+        (2, "column 'id': invalid BIGINT value 18446744073709551616"),
+    ]

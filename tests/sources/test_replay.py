@@ -1,11 +1,13 @@
 import asyncio
 import io
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
 import pytest
 
+from workbench.errors import SourceError
 from workbench.events import types as t
 from workbench.events.schema import Schema
 from workbench.sources import progress
@@ -351,6 +353,8 @@ def test_progress_bar_on_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
     [
         ({"mode": "fast"}, "invalid replay mode 'fast'"),
         ({"speed": 0}, "invalid replay speed 0"),
+        ({"speed": float("inf")}, "invalid replay speed inf"),
+        ({"speed": float("nan")}, "invalid replay speed nan"),
         ({"batch_rows": 0}, "batch_rows must be at least 1"),
     ],
 )
@@ -362,3 +366,40 @@ def test_invalid_arguments(kwargs: dict[str, Any], message: str) -> None:
 def test_duplicate_feed_names() -> None:
     with pytest.raises(ValueError, match="feed names must be unique"):
         make_clock([feed("a", [0]), feed("a", [1])], Recorder())
+
+
+class BrokenReader(DataFrameReader):
+    """Yields its first chunk, then fails as a reader with a defect would."""
+
+    def chunks(self) -> Iterator[pd.DataFrame]:
+        yield from list(super().chunks())[:1]
+        raise IndexError("index 1 is out of bounds")
+
+
+def test_failed_reader_ends_only_its_feed() -> None:
+    frame = pd.DataFrame({"ts": pd.to_datetime(["2020-01-01"] * 4), "v": [1, 2, 3, 4]})
+    broken = Feed("broken", BrokenReader("broken", frame, SCHEMA, chunk_rows=2), "ts")
+    recorder = Recorder()
+    failures: list[tuple[str, str]] = []
+    clock = ReplayClock(
+        [broken, feed("good", [0, 1])],
+        recorder.deliver,
+        recorder.end,
+        fail=lambda name, error: failures.append((name, str(error))),
+    )
+
+    clock.run()
+
+    assert failures == [("broken", "reading 'broken' failed: IndexError: index 1 is out of bounds")]
+    assert ("rows", "broken", [1, 2]) in recorder.order()
+    assert ("end", "good", []) in recorder.order()
+    assert ("end", "broken", []) not in recorder.order()
+    assert clock.state == "ended"
+
+
+def test_failed_reader_raises_without_fail_callback() -> None:
+    frame = pd.DataFrame({"ts": pd.to_datetime(["2020-01-01"] * 4), "v": [1, 2, 3, 4]})
+    broken = Feed("broken", BrokenReader("broken", frame, SCHEMA, chunk_rows=2), "ts")
+
+    with pytest.raises(SourceError, match="reading 'broken' failed"):
+        make_clock([broken], Recorder()).run()

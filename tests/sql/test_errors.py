@@ -155,6 +155,63 @@ CASES = {
         "'10'",
         "SLIDE 5 minutes, SIZE 10 minutes",
     ),
+    "syntax-incomplete-comparison": Case(
+        "SELECT item FROM bids\nWHERE price >", SqlSyntaxError, 2, 13, ">", None
+    ),
+    "syntax-empty-list-item": Case(
+        "SELECT item,, price\nFROM bids", SqlSyntaxError, 1, 12, ",", "remove the extra"
+    ),
+    "percentile-of-column": Case(
+        "SELECT PERCENTILE(price, price)\nFROM bids", ValidationError, 1, 26, "price", None
+    ),
+    "tumble-month": Case(
+        "SELECT *\nFROM TABLE(TUMBLE(TABLE bids, DESCRIPTOR(ts), INTERVAL '1' MONTH))",
+        ValidationError,
+        2,
+        47,
+        "INTERVAL '1' MONTH",
+        "INTERVAL '30' DAY",
+    ),
+    "view-repeated-column": Case(
+        "CREATE VIEW v AS\nSELECT item AS p, price AS p FROM bids",
+        ValidationError,
+        2,
+        19,
+        "price AS p",
+        "its own name",
+    ),
+    "insert-reads-its-sink": Case(
+        "INSERT INTO bids\nSELECT * FROM bids", ValidationError, 2, 15, "bids", "another 'path'"
+    ),
+    "unknown-connector": Case(
+        "CREATE TABLE k (id BIGINT)\nWITH ('connector' = 'kafka', 'topic' = 'x')",
+        ValidationError,
+        2,
+        21,
+        "'kafka'",
+        "known connectors: blackhole, csv, duckdb",
+    ),
+    "invalid-sink-mode": Case(
+        "CREATE TABLE o (id BIGINT) WITH ('connector' = 'csv', 'path' = 'o.csv',\n"
+        "  'sink.mode' = 'upsert')",
+        ValidationError,
+        2,
+        17,
+        "'upsert'",
+        None,
+    ),
+}
+
+#: Words each error's message must contain, for cases whose wording was once misleading.
+MESSAGES = {
+    "syntax-incomplete-comparison": "expected an expression after '>'",
+    "syntax-empty-list-item": "expected an item after ','",
+    "percentile-of-column": "the percentage of PERCENTILE must be a constant between 0 and 1",
+    "tumble-month": "TUMBLE SIZE must be a day-time interval",
+    "view-repeated-column": "the view has two columns named 'p'",
+    "insert-reads-its-sink": "INSERT INTO 'bids' also reads 'bids'",
+    "unknown-connector": "unknown connector 'kafka'",
+    "invalid-sink-mode": "invalid value 'upsert' for option 'sink.mode'",
 }
 
 
@@ -192,6 +249,13 @@ def test_error_position(name: str) -> None:
     assert error.line == case.line
     assert error.column == case.column
     assert error.offending_text == case.offending
+
+
+@pytest.mark.parametrize("name", list(MESSAGES))
+def test_error_message(name: str) -> None:
+    error = raised(CASES[name].script)
+
+    assert MESSAGES[name] in error.message
 
 
 @pytest.mark.parametrize("name", [name for name, case in CASES.items() if case.hint])

@@ -477,7 +477,65 @@ def test_unaliased_over_named_by_text() -> None:
     assert list(frame.to_pandas().columns) == ["SUM(v) OVER (ORDER BY ts)"]
 
 
+def test_unaliased_listagg_named_by_text() -> None:
+    frame = query(
+        session_with({"events": EVENTS}),
+        "SELECT LISTAGG(k), LISTAGG(k, ';'), COUNT(*) FROM events",
+    )
+
+    assert list(frame.to_pandas().columns) == ["LISTAGG(k)", "LISTAGG(k, ';')", "COUNT(*)"]
+
+
+def test_unaliased_listagg_over_named_by_text() -> None:
+    frame = query(
+        session_with({"events": EVENTS}), "SELECT LISTAGG(k) OVER (ORDER BY ts) FROM events"
+    )
+
+    assert list(frame.to_pandas().columns) == ["LISTAGG(k) OVER (ORDER BY ts)"]
+
+
 # INSERT INTO ------------------------------------------------------------------------------------
+
+CSV_EVENTS = "ts,v\n2024-01-01 00:00:01,1\n2024-01-01 00:00:02,2\n"
+CSV_TABLE = (
+    "CREATE TABLE {name} (ts TIMESTAMP(3), v BIGINT, WATERMARK FOR ts AS ts) "
+    "WITH ('connector' = 'filesystem', 'path' = 'events.csv', 'format' = 'csv')"
+)
+
+
+def test_insert_reading_its_sink_rejected(tmp_path: Path) -> None:
+    session = file_session(tmp_path, "events.csv", CSV_EVENTS)
+    session.sql(CSV_TABLE.format(name="ev"))
+
+    with pytest.raises(ValidationError, match="INSERT INTO 'ev' also reads 'ev'") as info:
+        session.sql("INSERT INTO ev\nSELECT * FROM ev WHERE v > 1")
+
+    assert info.value.line == 2
+    assert info.value.offending_text == "ev"
+    assert info.value.hint is not None
+    assert (tmp_path / "events.csv").read_text(encoding="utf-8") == CSV_EVENTS
+
+
+def test_insert_reading_its_sink_through_view_rejected(tmp_path: Path) -> None:
+    session = file_session(tmp_path, "events.csv", CSV_EVENTS)
+    session.sql(CSV_TABLE.format(name="ev"))
+    session.sql("CREATE VIEW big AS SELECT * FROM ev WHERE v > 1")
+
+    with pytest.raises(ValidationError, match="through view 'big'") as info:
+        session.sql("INSERT INTO ev SELECT * FROM big")
+
+    assert info.value.offending_text == "big"
+    assert (tmp_path / "events.csv").read_text(encoding="utf-8") == CSV_EVENTS
+
+
+def test_insert_into_table_sharing_path_rejected(tmp_path: Path) -> None:
+    session = file_session(tmp_path, "events.csv", CSV_EVENTS)
+    session.sql(CSV_TABLE.format(name="ev") + ";" + CSV_TABLE.format(name="copy"))
+
+    with pytest.raises(ValidationError, match=r"writes to 'events\.csv'"):
+        session.sql("INSERT INTO copy SELECT * FROM ev")
+
+    assert (tmp_path / "events.csv").read_text(encoding="utf-8") == CSV_EVENTS
 
 
 def test_insert_column_list_and_casts(tmp_path: Path) -> None:

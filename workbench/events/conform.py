@@ -60,7 +60,7 @@ from workbench.events.convert_time import (
     convert_time,
     convert_timestamp,
 )
-from workbench.events.rejected import RejectedRows
+from workbench.events.rejected import RejectedRows, with_positions
 from workbench.events.schema import Schema
 from workbench.events.types import DataType, TypeKind
 
@@ -151,6 +151,8 @@ def conform(
     offsets: np.ndarray | None = None,
     raw: Sequence[str] | None = None,
     options: ConformOptions | None = None,
+    positions: bool = False,
+    file: str | None = None,
 ) -> pd.DataFrame:
     """Return ``frame`` with exactly the schema's columns and dtypes, bad rows removed.
 
@@ -158,11 +160,15 @@ def conform(
     name. Missing columns are all null and extra columns are dropped. Each
     failed row is added to ``rejected`` with ``lines[i]`` or ``offsets[i]`` as
     its position and ``raw[i]`` as its text (a repr of the row without
-    ``raw``). The result has a fresh RangeIndex.
+    ``raw``). The result has a fresh RangeIndex. With ``positions``, the kept
+    rows also carry ``lines``, ``offsets`` and ``file`` in the hidden columns
+    of :func:`~workbench.events.rejected.with_positions`.
     """
     options = options or ConformOptions()
     fast = _plain_numpy_columns(frame, schema)
     if fast is not None:
+        if positions:
+            return with_positions(fast, lines=lines, offsets=offsets, file=file)
         return fast
     length = len(frame)
     sources = _match_columns(list(frame.columns), schema)
@@ -186,6 +192,8 @@ def conform(
             failed |= nulls
         columns[column.name] = conversion.values.reset_index(drop=True)
     result = pd.DataFrame(columns, index=pd.RangeIndex(length))
+    if positions:
+        result = with_positions(result, lines=lines, offsets=offsets, file=file)
     if not failed.any():
         return result
     _reject(frame, failed, reasons, rejected, lines=lines, offsets=offsets, raw=raw)

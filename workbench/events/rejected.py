@@ -3,10 +3,39 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 REJECTED_COLUMNS = ["source", "line", "offset", "reason", "raw"]
+
+#: Hidden columns in which a reader passes each row's position in its source
+#: (the line, the offset, and the file when it reads several) to the scan,
+#: which uses them to place the rows it rejects and then drops them.
+LINE_COLUMN = "$source_line"
+OFFSET_COLUMN = "$source_offset"
+FILE_COLUMN = "$source_file"
+POSITION_COLUMNS = (LINE_COLUMN, OFFSET_COLUMN, FILE_COLUMN)
+
+
+def with_positions(
+    frame: pd.DataFrame,
+    *,
+    lines: np.ndarray | None = None,
+    offsets: np.ndarray | None = None,
+    file: str | None = None,
+) -> pd.DataFrame:
+    """Return ``frame`` with the hidden position columns of its rows added."""
+    extra: dict[str, Any] = {}
+    if lines is not None:
+        extra[LINE_COLUMN] = np.asarray(lines, dtype=np.int64)
+    if offsets is not None:
+        extra[OFFSET_COLUMN] = np.asarray(offsets, dtype=np.int64)
+    if file is not None:
+        codes = np.zeros(len(frame), dtype=np.int8)
+        extra[FILE_COLUMN] = pd.Categorical.from_codes(codes, categories=pd.Index([file]))
+    return frame.assign(**extra) if extra else frame
 
 
 @dataclass

@@ -51,12 +51,14 @@ class CalcOperator(Operator):
             keep = evaluate_predicate(self.node.predicate, batch.data, context)
             if not keep.all():
                 batch = batch.take(keep)
+                self.metrics.cast_failures += context.cast_failures
                 context = EvalContext(
                     now_ns=context.now_ns,
                     time_zone=self.time_zone,
                     row_watermarks=batch.row_watermarks,
                 )
         data = self._project(batch.data, context)
+        self.metrics.cast_failures += context.cast_failures
         return [
             Batch(
                 data,

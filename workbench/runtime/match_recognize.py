@@ -234,6 +234,8 @@ class MatchRecognizeOperator(Operator):
                     self.matcher.expire(partition, self.input_watermark)
                     touched[partition.key] = partition
         if batch.final:
+            # Rows that waited for the rows after them (NEXT) can be read now.
+            self._compute_masks(list(self.partitions.values()))
             for partition in list(self.partitions.values()):
                 self.matcher.finish(partition)
                 touched[partition.key] = partition

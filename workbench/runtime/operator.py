@@ -21,12 +21,17 @@ LATENCY_SAMPLES = 4096
 
 @dataclass
 class OperatorMetrics:
-    """Counters of one operator. Latency is ingest-to-emit, per output batch."""
+    """Counters of one operator. Latency is ingest-to-emit, per output batch.
+
+    ``cast_failures`` counts the values that CAST could not convert and
+    replaced with NULL.
+    """
 
     rows_in: int = 0
     rows_out: int = 0
     late: int = 0
     rejected: int = 0
+    cast_failures: int = 0
     batches_in: int = 0
     batches_out: int = 0
     busy_ns: int = 0

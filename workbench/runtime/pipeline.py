@@ -129,8 +129,10 @@ class Pipeline:
         try:
             entry.stream.emit(make_batch())
         except WorkbenchError as error:
+            # The caller receives the error from deliver() or end(), and the job
+            # that runs the query logs it once, so it is only debug output here.
             self.error = error
-            logger.error("query %s failed: %s", self.name, error)
+            logger.debug("query %s failed: %s", self.name, error)
 
 
 class Compiler:

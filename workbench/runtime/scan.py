@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.events.batch import Batch
+from workbench.events.rejected import FILE_COLUMN, LINE_COLUMN, OFFSET_COLUMN
 from workbench.events.time import MIN_WATERMARK, to_ns
 from workbench.runtime.operator import Operator
 from workbench.sql.evaluate import EvalContext, evaluate
@@ -50,10 +51,11 @@ class ScanOperator(Operator):
         self.metrics.rows_in += len(frame)
         context = EvalContext(now_ns=time.time_ns(), time_zone=self.time_zone, row_watermarks=None)
         data = self._with_computed_columns(frame, context)
+        self.metrics.cast_failures += context.cast_failures
         watermarks = np.full(len(data), self.watermark, dtype=np.int64)
         spec = self.node.watermark
         if spec is not None and len(data):
-            data, timestamps = self._event_times(data, spec.column)
+            data, timestamps = self._event_times(data, spec.column, frame)
             after = np.maximum.accumulate(np.maximum(timestamps - spec.delay_ns, self.watermark))
             watermarks = np.empty(len(timestamps), dtype=np.int64)
             if len(after):
@@ -84,18 +86,15 @@ class ScanOperator(Operator):
             columns[name] = evaluate(expression, frame, context)
         return pd.DataFrame(columns, index=frame.index)[self.output_schema.names]
 
-    def _event_times(self, data: pd.DataFrame, column: str) -> tuple[pd.DataFrame, np.ndarray]:
+    def _event_times(
+        self, data: pd.DataFrame, column: str, chunk: pd.DataFrame
+    ) -> tuple[pd.DataFrame, np.ndarray]:
         timestamps = to_ns(data[column])
         missing = timestamps == MIN_WATERMARK
         if missing.any():
             rejected = np.flatnonzero(missing)
-            for position in rejected:
-                row = data.iloc[position]
-                self.rejected.add(
-                    f"NULL event time in column {column!r}",
-                    repr(row.to_dict()),
-                    offset=self.rows_seen + int(position),
-                )
+            for position in rejected.tolist():
+                self._reject(f"NULL event time in column {column!r}", data, chunk, position)
             self.metrics.rejected += len(rejected)
             keep = ~missing
             data = data[keep].reset_index(drop=True)
@@ -112,6 +111,24 @@ class ScanOperator(Operator):
                 truncated.index = data.index
                 data[column] = truncated
         return data, timestamps
+
+    def _reject(self, reason: str, data: pd.DataFrame, chunk: pd.DataFrame, position: int) -> None:
+        """Reject one row, placed by the position columns its reader added to the chunk.
+
+        Without them, the offset counts the rows this scan has received, which
+        is the row's offset in a DataFrame input that has had no rejected rows.
+        """
+        line = offset = None
+        if LINE_COLUMN in chunk.columns:
+            line = int(chunk[LINE_COLUMN].to_numpy()[position])
+        if OFFSET_COLUMN in chunk.columns:
+            offset = int(chunk[OFFSET_COLUMN].to_numpy()[position])
+        elif line is None:
+            offset = self.rows_seen + position
+        if FILE_COLUMN in chunk.columns:
+            reason = f"{chunk[FILE_COLUMN].iat[position]}: {reason}"
+        row = data.iloc[position]
+        self.rejected.add(reason, repr(row.to_dict()), line=line, offset=offset)
 
     def snapshot(self) -> dict[str, Any]:
         return {"watermark": self.watermark, "rows_seen": self.rows_seen}

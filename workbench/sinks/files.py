@@ -1,8 +1,9 @@
 """File sinks: CSV, JSON lines and Parquet, each writing one file.
 
 'sink.mode' = 'overwrite' (the default) truncates the file on open, and
-'append' adds to it. A CSV header is written only to an empty file. Parquet
-files cannot be appended to. Parent directories are created.
+'append' adds to it. A CSV header is written only to an empty file, and an
+appended Parquet file is rewritten with the new rows after the old ones.
+Parent directories are created.
 """
 
 from __future__ import annotations
@@ -109,21 +110,49 @@ class JsonLinesSink(_FileSink):
 
 
 class ParquetSink(_FileSink):
-    """Writes one Parquet file with ``pyarrow.parquet.ParquetWriter``."""
+    """Writes one Parquet file with ``pyarrow.parquet.ParquetWriter``.
+
+    A Parquet file cannot grow in place, so 'append' writes a new file beside
+    the old one, copying the old row groups first (one at a time, in bounded
+    memory), and replaces the old file when the sink closes. Until then the
+    old file stays as it was.
+    """
 
     def __init__(self, name: str, path: Path, *, mode: SinkMode = "overwrite") -> None:
-        if mode != "overwrite":
-            message = (
-                f"sink '{name}': Parquet files cannot be appended to: use "
-                "'sink.mode' = 'overwrite' or write to a new path"
-            )
-            raise SinkError(message)
         super().__init__(name, path, mode=mode)
         self._writer: pq.ParquetWriter | None = None
+        self._staging: Path | None = None
 
     def _open(self, schema: Schema) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = pq.ParquetWriter(self.path, arrow_schema(schema))
+        target = arrow_schema(schema)
+        existing = self._existing_file()
+        if existing is None:
+            self._writer = pq.ParquetWriter(self.path, target)
+            return
+        if existing.schema_arrow.names != target.names:
+            message = (
+                f"sink '{self.name}': cannot append to {self.path}: its columns "
+                f"({', '.join(existing.schema_arrow.names)}) differ from the table's "
+                f"({', '.join(target.names)})"
+            )
+            raise SinkError(message)
+        staging = self.path.with_name(f".{self.path.name}.appending")
+        writer = pq.ParquetWriter(staging, target)
+        try:
+            for group in range(existing.num_row_groups):
+                writer.write_table(existing.read_row_group(group).cast(target))
+        except BaseException:
+            writer.close()
+            staging.unlink(missing_ok=True)
+            raise
+        self._writer, self._staging = writer, staging
+
+    def _existing_file(self) -> pq.ParquetFile | None:
+        """Return the file to append to, or None when there is none (or mode is overwrite)."""
+        if self.mode != "append" or not self.path.exists() or self.path.stat().st_size == 0:
+            return None
+        return pq.ParquetFile(self.path)
 
     def _write(self, frame: pd.DataFrame) -> None:
         assert self._writer is not None
@@ -133,3 +162,6 @@ class ParquetSink(_FileSink):
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        if self._staging is not None:
+            self._staging.replace(self.path)
+            self._staging = None

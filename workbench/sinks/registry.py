@@ -5,8 +5,8 @@ Connectors and their options:
 ``filesystem``
     'path' (a file) and 'format' = 'csv' | 'json' | 'parquet';
     'csv', 'json' and 'parquet' are accepted as connector names for short.
-    'sink.mode' = 'overwrite' (default) or 'append' (not for Parquet). CSV
-    also takes 'csv.field-delimiter', 'csv.header' and 'csv.null-literal'.
+    'sink.mode' = 'overwrite' (default) or 'append'. CSV also takes
+    'csv.field-delimiter', 'csv.header' and 'csv.null-literal'.
 ``duckdb``, ``sqlite``
     'path' (the database file) and 'table-name'.
 ``print``
@@ -161,13 +161,6 @@ def validate_sink_options(options: Mapping[str, str]) -> None:
     if mode not in SINK_MODES:
         message = f"invalid value {mode!r} for option 'sink.mode': use 'overwrite' or 'append'"
         raise SinkError(message)
-    if file_format == "parquet" and mode != "overwrite":
-        message = (
-            "Parquet files cannot be appended to: use 'sink.mode' = 'overwrite' "
-            "or write to a new path"
-        )
-        raise SinkError(message)
-
     if file_format == "csv":
         _delimiter(options)
         _boolean(options, "csv.header", True)

@@ -72,6 +72,38 @@ def _arrow_message(error: Exception) -> str:
     return _ARROW_FIELD.sub(lambda match: f"field {int(match.group(1)) + 1}: ", str(error))
 
 
+#: Characters of a skipped file's first line kept in its rejected row.
+_MAX_RAW_CHARS = 200
+
+
+def _text_problem(data: bytes, delimiter: str = ",", quote: str = '"') -> str | None:
+    """Return why ``data`` is not CSV text (a NUL byte, invalid UTF-8), or None when it is.
+
+    The reason names the field (counted from 1) of a record where the
+    invalid UTF-8 starts.
+    """
+    if b"\x00" in data:
+        return "binary data or text not in UTF-8 (a NUL byte)"
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            field = _field_number(data[: error.start], ord(delimiter), ord(quote))
+            return f"field {field}: invalid UTF-8 data"
+    return None
+
+
+def _field_number(before: bytes, delimiter: int, quote: int) -> int:
+    """Return the field (from 1) that the record text ``before`` ends in."""
+    field, quoted = 1, False
+    for byte in before:
+        if byte == quote:
+            quoted = not quoted
+        elif byte == delimiter and not quoted:
+            field += 1
+    return field
+
+
 @dataclass
 class _Parsed:
     table: pa.Table
@@ -107,7 +139,9 @@ class CsvReader(FileReader):
                 header = np.flatnonzero(~skip)
                 if len(header) == 0:
                     continue
-                names = self._header_names(record_text(block.data, block.index, header[0]))
+                names = self._header_names(block, int(header[0]), file)
+                if names is None:
+                    return
                 skip[header[0]] = True
                 warn_missing_columns(self.name, file.path, names, self.schema)
             records = np.flatnonzero(~skip)
@@ -130,8 +164,34 @@ class CsvReader(FileReader):
         self.counters.lines_skipped += int(skip.sum())
         return skip
 
-    def _header_names(self, text: str) -> list[str]:
-        fields = next(csv.reader([text], delimiter=self.csv.delimiter, quotechar=self.csv.quote))
+    def _header_names(self, block: Block, record: int, file: CountingFile) -> list[str] | None:
+        """Return the column names of the header record, or None when the file is not CSV text.
+
+        A file whose first record is binary (contains a NUL byte) or not valid
+        CSV, such as a Parquet file in a directory of CSV files, is skipped: its
+        first line is rejected with the reason, and the rest of the file is not
+        read. Invalid UTF-8 in a header only makes the names it spoils unknown.
+        """
+        data = block.data[int(block.index.starts[record]) : int(block.index.stops[record])]
+        text = record_text(block.data, block.index, record)
+        reason = "binary data or text not in UTF-8 (a NUL byte)" if b"\x00" in data else None
+        fields: list[str] = []
+        if reason is None:
+            try:
+                fields = next(
+                    csv.reader([text], delimiter=self.csv.delimiter, quotechar=self.csv.quote)
+                )
+            except csv.Error as error:
+                reason = f"invalid CSV header: {error}"
+        if reason is not None:
+            before = len(self.rejected)
+            self.rejected.add(
+                f"not a CSV file, skipped: {reason}",
+                text[:_MAX_RAW_CHARS],
+                line=int(block.index.lines[record]),
+            )
+            self._after_reject(before, file)
+            return None
         names: list[str] = []
         for field in fields:
             name = field.strip().lstrip("\ufeff")
@@ -154,10 +214,18 @@ class CsvReader(FileReader):
             # Comment lines sit among the records: pass the data records alone.
             parts = [block.data[int(index.starts[r]) : int(index.stops[r])] for r in records]
             data = b"\n".join(parts) + b"\n"
+
+        if _text_problem(data) is not None:
+            return self._parse_each(block, records, names, file)
         try:
             table, invalid = self._parse_bytes(data, names)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             return self._parse_each(block, records, names, file)
+        if table.num_rows + len(invalid) != len(records):
+            # pyarrow split the records differently from the quote parity (a quote
+            # inside an unquoted field), so its row numbers do not name records.
+            return self._parse_each(block, records, names, file)
+
         before = len(self.rejected)
         for number, expected, actual in invalid:
             record = int(records[number - 1])
@@ -209,19 +277,26 @@ class CsvReader(FileReader):
         tables: list[pa.Table] = []
         remaining: list[int] = []
         before = len(self.rejected)
+        quote = self.csv.quote.encode()
         for record in records.tolist():
             data = block.data[int(index.starts[record]) : int(index.stops[record])] + b"\n"
-            try:
-                table, invalid = self._parse_bytes(data, names)
-            except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-                reason = f"invalid CSV record: {_arrow_message(exc)}"
+            problem = _text_problem(data, self.csv.delimiter, self.csv.quote)
+            if problem is not None:
+                reason = f"invalid CSV record: {problem}"
             else:
-                if not invalid and table.num_rows == 1:
-                    tables.append(table)
-                    remaining.append(record)
-                    continue
-                _, expected, actual = invalid[0] if invalid else (0, len(names), 0)
-                reason = f"wrong number of fields: expected {expected}, found {actual}"
+                try:
+                    table, invalid = self._parse_bytes(data, names)
+                except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+                    reason = f"invalid CSV record: {_arrow_message(exc)}"
+                else:
+                    if not invalid and table.num_rows == 1:
+                        tables.append(table)
+                        remaining.append(record)
+                        continue
+                    _, expected, actual = invalid[0] if invalid else (0, len(names), 0)
+                    reason = f"wrong number of fields: expected {expected}, found {actual}"
+                if data.count(quote) % 2:
+                    reason = f"invalid CSV record: unbalanced quote character {self.csv.quote}"
             line = int(index.lines[record])
             self.rejected.add(reason, record_text(block.data, index, record), line=line)
         self._after_reject(before, file)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from workbench.errors import SourceError
+from workbench.errors import SourceError, WorkbenchError
 from workbench.events.time import MIN_WATERMARK, to_ns
 from workbench.sources.reader import Reader
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class FeedCursor:
         self.rows = 0
         self.latest = MIN_WATERMARK
         self.ended = False
+        self.error: WorkbenchError | None = None
         self._chunks: Iterator[pd.DataFrame] | None = None
         self._pending: pd.DataFrame | None = None
         self._running = np.empty(0, dtype=np.int64)
@@ -59,6 +63,7 @@ class FeedCursor:
         self.rows = 0
         self.latest = MIN_WATERMARK
         self.ended = False
+        self.error = None
         self._chunks = None
         self._pending = None
         self._running = np.empty(0, dtype=np.int64)
@@ -66,11 +71,27 @@ class FeedCursor:
         self._carry = MIN_WATERMARK
 
     def load(self) -> bool:
-        """Make rows available, reading the next chunks; return False at the end."""
+        """Make rows available, reading the next chunks; return False at the end.
+
+        A reader that fails ends the feed early, and ``error`` is then the
+        failure, so the clock can fail the queries that read this feed alone.
+        """
         while self.available == 0:
+            if self.error is not None:
+                return False
             if self._chunks is None:
                 self._chunks = iter(self.feed.reader.chunks())
-            chunk = next(self._chunks, None)
+            try:
+                chunk = next(self._chunks, None)
+            except WorkbenchError as error:
+                self.error = error
+                chunk = None
+            except Exception as error:  # a defect in a reader must not stop the other feeds
+                logger.debug("reading feed '%s' failed", self.name, exc_info=True)
+                self.error = SourceError(
+                    f"reading '{self.name}' failed: {type(error).__name__}: {error}"
+                )
+                chunk = None
             if chunk is None:
                 self._pending = None
                 return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterator
@@ -35,6 +36,24 @@ _JSON_TYPES = {
     bool: "a boolean",
     type(None): "null",
 }
+
+
+#: A run of 20 digits: a number that may not fit in 64 bits.
+_LONG_NUMBER = re.compile(rb"\d{20}")
+
+
+def _loads_exact(line: bytes) -> Any:
+    """Parse one JSON value, keeping integers beyond 64 bits exact.
+
+    orjson turns such an integer into a float (99999999999999999999999 becomes
+    1e+23), so a line with a long run of digits is parsed again with the
+    standard library, whose integers have no size limit. A rejected value then
+    shows as written.
+    """
+    value = orjson.loads(line)
+    if _LONG_NUMBER.search(line):
+        return json.loads(line)
+    return value
 
 
 class JsonLinesReader(FileReader):
@@ -79,8 +98,9 @@ class JsonLinesReader(FileReader):
     def _parse(self, block: Block) -> tuple[list[dict[str, Any]], np.ndarray]:
         """Return the objects of a block and the record of each object."""
         lines = block.data.split(b"\n")[: len(block.index)]
+        loads = _loads_exact if _LONG_NUMBER.search(block.data) else orjson.loads
         try:
-            objects = [orjson.loads(line) for line in lines]
+            objects = [loads(line) for line in lines]
         except orjson.JSONDecodeError:
             return self._parse_each(block, lines)
         if set(map(type, objects)) != {dict}:
@@ -96,7 +116,7 @@ class JsonLinesReader(FileReader):
         skipped = 0
         for record, line in enumerate(lines):
             try:
-                value = orjson.loads(line)
+                value = _loads_exact(line)
             except orjson.JSONDecodeError as exc:
                 if not line.strip():
                     skipped += 1

@@ -110,6 +110,8 @@ class FileReader:
     Subclasses implement ``_read_file``, which yields raw chunks already
     conformed with :meth:`_conform`. This class splits them to at most
     ``chunk_rows`` rows, updates the counters, and tracks the position.
+    With ``positions`` set, chunks carry each row's line or offset (and file,
+    when there are several) in hidden columns, for the scan's rejected rows.
     """
 
     def __init__(
@@ -131,6 +133,7 @@ class FileReader:
         self.conform_options = conform_options or ConformOptions()
         self.rejected = RejectedRows(name)
         self.counters = ReaderCounters()
+        self.positions = False
         self._done_bytes = 0
         self._current: CountingFile | None = None
 
@@ -204,6 +207,8 @@ class FileReader:
             offsets=offsets,
             raw=raw,
             options=self.conform_options,
+            positions=self.positions,
+            file=file.path.name if len(self.paths) > 1 else None,
         )
         self._after_reject(before, file)
         return result

@@ -34,7 +34,7 @@ from workbench.sources.csv_reader import CsvOptions, CsvReader
 from workbench.sources.json_reader import JsonLinesReader
 from workbench.sources.parquet_reader import ParquetReader
 from workbench.sources.paths import resolve_paths
-from workbench.sources.reader import DEFAULT_CHUNK_ROWS, Reader
+from workbench.sources.reader import DEFAULT_CHUNK_ROWS, FileReader, Reader
 
 FileOpener = Callable[[str, list[Path], Schema, Mapping[str, str], int], Reader]
 
@@ -270,9 +270,17 @@ def open_reader(
     *,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     base_dir: Path | None = None,
+    positions: bool = False,
 ) -> Reader:
-    """Return a reader for a table's WITH options, with relative paths from ``base_dir``."""
+    """Return a reader for a table's WITH options, with relative paths from ``base_dir``.
+
+    ``positions`` makes a file reader pass each row's line or offset on in
+    hidden columns (see :class:`~workbench.sources.reader.FileReader`).
+    """
     validate_source_options(options, schema)
     spec = _format_of(options)
     paths = resolve_paths(options["path"], base_dir)
-    return spec.open(name, paths, schema, options, chunk_rows)
+    reader = spec.open(name, paths, schema, options, chunk_rows)
+    if isinstance(reader, FileReader):
+        reader.positions = positions
+    return reader

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from typing import Literal
 
 import pandas as pd
 
+from workbench.errors import WorkbenchError
 from workbench.events.time import MIN_WATERMARK, NS_PER_SECOND
 from workbench.sources.feed import Feed, FeedCursor
 from workbench.sources.progress import ReplayProgress
@@ -60,7 +62,11 @@ class ReplayStatus:
 
 
 class ReplayClock:
-    """Replays feeds into ``deliver(feed_name, frame)`` and calls ``end(feed_name)`` once."""
+    """Replays feeds into ``deliver(feed_name, frame)`` and calls ``end(feed_name)`` once.
+
+    A feed whose reader fails ends there: ``fail(feed_name, error)`` is called
+    in place of ``end``, or, without ``fail``, the error is raised.
+    """
 
     def __init__(
         self,
@@ -74,6 +80,7 @@ class ReplayClock:
         progress: bool | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        fail: Callable[[str, WorkbenchError], None] | None = None,
     ) -> None:
         if mode not in ("max", "realtime", "step"):
             message = f"invalid replay mode {mode!r}: use 'max', 'realtime' or 'step'"
@@ -88,6 +95,7 @@ class ReplayClock:
         self._cursors = [FeedCursor(feed) for feed in feeds]
         self._deliver = deliver
         self._end = end
+        self._fail = fail
         self.mode: Mode = mode
         self.speed = _checked_speed(speed)
         self.batch_rows = batch_rows
@@ -292,7 +300,12 @@ class ReplayClock:
             return
         cursor.ended = True
         logger.debug("feed '%s' ended after %d rows", cursor.name, cursor.rows)
-        self._end(cursor.name)
+        if cursor.error is not None:
+            if self._fail is None:
+                raise cursor.error
+            self._fail(cursor.name, cursor.error)
+        else:
+            self._end(cursor.name)
         if all(c.ended for c in self._cursors):
             self._state = "ended"
 
@@ -371,8 +384,8 @@ class ReplayClock:
 
 
 def _checked_speed(speed: float) -> float:
-    if not speed > 0:
-        message = f"invalid replay speed {speed!r}: use a number above 0, such as 1 or 10"
+    if not (speed > 0 and math.isfinite(speed)):
+        message = f"invalid replay speed {speed!r}: use a finite number above 0, such as 1 or 10"
         raise ValueError(message)
     return float(speed)
 

@@ -27,6 +27,8 @@ from sqlglot import exp, generator, parser, tokens
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.tokenizer_core import Token, TokenType
 
+T = t.TypeVar("T")
+
 WINDOW_FUNCTIONS = ("TUMBLE", "HOP", "CUMULATE", "SESSION")
 
 # Arguments of each window function in positional order, after the table and
@@ -420,6 +422,26 @@ class FlinkParser(parser.Parser):
                 start,
             )
         return self.expression(exp.MatchRecognizeMeasure(this=measure))
+
+    def _parse_csv(
+        self, parse_method: t.Callable[[], T | None], sep: TokenType = TokenType.COMMA
+    ) -> list[T]:
+        """Read a separated list, rejecting an empty item (``a,, b`` or ``a, FROM``).
+
+        sqlglot's own list parsing skips empty items, which Flink rejects.
+        """
+        parse_result = parse_method()
+        items = [parse_result] if parse_result is not None else []
+        while self._match(sep):
+            separator = self._prev
+            if isinstance(parse_result, exp.Expr):
+                self._add_comments(parse_result)
+            parse_result = parse_method()
+            if parse_result is None:
+                self.raise_error(f"expected an item after '{separator.text}'", separator)
+                continue
+            items.append(parse_result)
+        return items
 
     def _parse_unary(self) -> exp.Expr | None:
         """Read ``RUNNING f(...)`` and ``FINAL f(...)`` inside MEASURES and DEFINE."""

@@ -85,19 +85,19 @@ class Call(Expr):
         return default
 
     def __str__(self) -> str:
-        if self.function == "FIELD" and len(self.args) == 1:
-            return f"{self.args[0]}.{self.option('field')}"
-        if self.function in ("CAST", "TRY_CAST") and len(self.args) == 1:
+        # Each argument is rendered once, so rendering is linear in the size of
+        # the tree (a chain of binary operators is as deep as it is long).
+        parts = [str(arg) for arg in self.args]
+        if self.function == "FIELD" and len(parts) == 1:
+            return f"{parts[0]}.{self.option('field')}"
+        if self.function in ("CAST", "TRY_CAST") and len(parts) == 1:
             target = self.option("type") or self.option("target") or self.type
-            return f"{self.function}({self.args[0]} AS {getattr(target, 'sql', lambda: target)()})"
-        if self.function == "ITEM" and len(self.args) == 2:
-            return f"{self.args[0]}[{self.args[1]}]"
-        args = ", ".join(str(arg) for arg in self.args)
-        if self.function.isalpha() or "_" in self.function:
-            return f"{self.function}({args})"
-        if len(self.args) == 2:
-            return f"({self.args[0]} {self.function} {self.args[1]})"
-        return f"{self.function}({args})"
+            return f"{self.function}({parts[0]} AS {getattr(target, 'sql', lambda: target)()})"
+        if self.function == "ITEM" and len(parts) == 2:
+            return f"{parts[0]}[{parts[1]}]"
+        if self.function.isalpha() or "_" in self.function or len(parts) != 2:
+            return f"{self.function}({', '.join(parts)})"
+        return f"({parts[0]} {self.function} {parts[1]})"
 
 
 def is_constant(expr: Expr) -> bool:

@@ -127,6 +127,21 @@ def parse_script(script: str) -> list[Statement]:
     return [parse_statement(script, start, end) for start, end in split_statements(script)]
 
 
+def parse_statements(script: str) -> list[Statement | SqlSyntaxError]:
+    """Parse every statement of ``script``, keeping a bad statement's error in its place.
+
+    Raises SqlSyntaxError only when the script cannot be split into
+    statements (an unterminated string or quoted name).
+    """
+    parsed: list[Statement | SqlSyntaxError] = []
+    for start, end in split_statements(script):
+        try:
+            parsed.append(parse_statement(script, start, end))
+        except SqlSyntaxError as error:
+            parsed.append(error)
+    return parsed
+
+
 def split_statements(script: str) -> list[tuple[int, int]]:
     """Return (start, end) offsets of each statement, split at top-level semicolons."""
     tokens = _tokenize(script)
@@ -176,6 +191,13 @@ def parse_sql(script: str, start: int, end: int) -> exp.Expr:
         raise _syntax_error(script, error) from None
     except TokenError as error:
         raise _token_error(script, start, end, error) from None
+    except RecursionError:
+        raise SqlSyntaxError(
+            "the statement is nested too deeply to parse",
+            sql=script,
+            position=span(script, start, end),
+            hint="split the expression, for example into a view or a computed column",
+        ) from None
     parsed = [node for node in nodes if node is not None]
     if len(parsed) != 1:
         raise SqlSyntaxError(
@@ -335,10 +357,16 @@ def _describe(description: str, highlight: str, script: str, start: int) -> tupl
     )
     if missing:
         clause = missing.group(2).upper()
-        return (
-            f"incomplete {clause}: something is missing after {highlight or previous_word!r}",
-            hint,
-        )
+        operator = _OPERATORS.get(clause)
+        if operator is None:
+            return (
+                f"incomplete {clause}: expected an expression after {highlight or previous_word!r}",
+                hint,
+            )
+        found = "" if highlight.upper() == operator else f", found {highlight!r}"
+        return f"expected an expression after {operator!r}{found}", hint
+    if description.startswith("expected an item after"):
+        return description, hint or "remove the extra separator, or write the missing item"
     if description.startswith("Expecting )"):
         return (
             f"missing ')' before {highlight!r}",
@@ -349,6 +377,31 @@ def _describe(description: str, highlight: str, script: str, start: int) -> tupl
     if description.startswith("Expecting"):
         return description[0].lower() + description[1:], hint
     return description, hint
+
+
+#: SQL operators by the name of the sqlglot node that reports them incomplete.
+_OPERATORS = {
+    "EQ": "=",
+    "NEQ": "<>",
+    "GT": ">",
+    "GTE": ">=",
+    "LT": "<",
+    "LTE": "<=",
+    "ADD": "+",
+    "SUB": "-",
+    "MUL": "*",
+    "DIV": "/",
+    "MOD": "%",
+    "NEG": "-",
+    "DPIPE": "||",
+    "AND": "AND",
+    "OR": "OR",
+    "NOT": "NOT",
+    "LIKE": "LIKE",
+    "ILIKE": "ILIKE",
+    "SIMILARTO": "SIMILAR TO",
+    "IS": "IS",
+}
 
 
 def _previous_word(script: str, start: int) -> str:
@@ -435,6 +488,14 @@ def node_position(script: str, node: exp.Expr) -> Position | None:
             inner = [int(c.meta["start"]) for c in child.walk() if c._meta and "start" in c.meta]
             if inner:
                 before = re.search(r"(?:TRY_)?CAST\s*\(\s*$", script[: min(inner)], re.IGNORECASE)
+                if before is not None:
+                    start = min(start, before.start())
+        elif isinstance(child, exp.Func) and not child._meta:
+            # Some calls (LISTAGG, a user function) record no position for their
+            # name: step back over "NAME(" before the first argument.
+            inner = [int(c.meta["start"]) for c in child.walk() if c._meta and "start" in c.meta]
+            if inner:
+                before = re.search(r"[A-Za-z_][\w.]*\s*\(\s*$", script[: min(inner)])
                 if before is not None:
                     start = min(start, before.start())
     # Extend over the closing parentheses the last token leaves open: SUM(x), OVER (...).

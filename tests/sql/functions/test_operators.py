@@ -14,8 +14,11 @@ from tests.sql.expression_helpers import compile_text, frame, run, value
         pytest.param("1 + 2", 3, id="int-plus-int"),
         pytest.param("7 - 10", -3, id="int-minus-int"),
         pytest.param("6 * 7", 42, id="int-times-int"),
-        pytest.param("7 / 2", 3.5, id="int-divide-gives-double"),
-        pytest.param("-7 / 2", -3.5, id="negative-divide"),
+        pytest.param("7 / 2", 3, id="int-divide-truncates"),
+        pytest.param("-7 / 2", -3, id="negative-divide-toward-zero"),
+        pytest.param("7 / -2", -3, id="negative-divisor-toward-zero"),
+        pytest.param("-8 / 2", -4, id="negative-exact-divide"),
+        pytest.param("7.0 / 2", 3.5, id="decimal-divide"),
         pytest.param("7 % 3", 1, id="modulo"),
         pytest.param("-7 % 3", -1, id="modulo-sign-of-dividend"),
         pytest.param("7 % -3", 1, id="modulo-negative-divisor"),
@@ -42,7 +45,9 @@ def test_constant_arithmetic(text: str, expected: object) -> None:
         pytest.param("i + i", "INT", id="int-int"),
         pytest.param("i + n", "BIGINT", id="int-bigint"),
         pytest.param("i * d", "DOUBLE", id="int-double"),
-        pytest.param("i / i", "DOUBLE", id="int-divide"),
+        pytest.param("i / i", "INT", id="int-divide"),
+        pytest.param("i / n", "BIGINT", id="int-bigint-divide"),
+        pytest.param("i / d", "DOUBLE", id="int-double-divide"),
         pytest.param("m / i", "DECIMAL(38, 6)", id="decimal-divide"),
         pytest.param("i % n", "BIGINT", id="modulo-widens"),
         pytest.param("ts + INTERVAL '1' DAY", "TIMESTAMP(3)", id="timestamp-plus-interval"),
@@ -61,7 +66,13 @@ def test_integer_columns_keep_nulls() -> None:
 
 def test_integer_division_by_zero_column() -> None:
     data = frame(i=[6, 6, None], n=[3, 0, 1])
-    assert run("i / n", data) == [2.0, None, None]
+    assert run("i / n", data) == [2, None, None]
+
+
+def test_integer_division_truncates_toward_zero() -> None:
+    data = frame(n=[7, -7, 7, -7, -9223372036854775808], i=[2, 2, -2, -2, -1])
+    # BIGINT's smallest value divided by -1 wraps around, as Java's long division does.
+    assert run("n / i", data) == [3, -3, -3, 3, -9223372036854775808]
 
 
 def test_modulo_by_zero_column() -> None:

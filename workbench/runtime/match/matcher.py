@@ -479,7 +479,6 @@ class Matcher:
     def finish(self, partition: PartitionState) -> None:
         """Read the last rows of an ended partition and resolve every attempt."""
         partition.ended = True
-        partition.ready = partition.available
         while True:
             self.run([partition])
             self._end_threads(partition)

@@ -51,6 +51,8 @@ class Instruction:
     other: int = -1
     #: For ``test``: the row is inside ``{- -}`` and left out of ALL ROWS output.
     excluded: bool = False
+    #: For the ``split`` that starts an unbounded loop: the instruction after the loop.
+    exit: int = -1
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,9 @@ class Program:
 
         ``first_row`` is whether no row of the partition has been consumed yet
         (so ``^`` holds); ``at_end`` whether the partition has no more rows
-        (so ``$`` holds). Each instruction is reached at most once: a loop
-        whose body matched no row does not repeat.
+        (so ``$`` holds). Each instruction is reached at most once, and an
+        iteration of an unbounded loop that matched no row ends the loop, as
+        in the standard.
         """
         key = (pc, first_row, at_end)
         cached = self._closures.get(key)
@@ -99,7 +102,13 @@ class Program:
             elif operation == "match":
                 found.append(Reach("match", current))
             elif operation == "jump":
-                stack.append(instruction.target)
+                target = instruction.target
+                loop_exit = self.instructions[target].exit
+                if target in visited and loop_exit >= 0:
+                    # The loop's body matched no row: this iteration ends the loop.
+                    stack.append(loop_exit)
+                else:
+                    stack.append(target)
             elif operation == "split":
                 stack.append(instruction.other)
                 stack.append(instruction.target)
@@ -198,6 +207,7 @@ class _Builder:
             self.emit(node.inner, excluded=excluded)
             self.add(Instruction("jump", target=loop))
             self._branch(loop, body, self.here, node.greedy)
+            self.code[loop].exit = self.here
             return
         splits: list[tuple[int, int]] = []
         for _ in range(node.high - node.low):

@@ -68,15 +68,15 @@ class RowStore:
         ]
         order = np.empty(len(ids), dtype=np.int64)
         order[np.concatenate([selected for _, selected in groups])] = np.arange(len(ids))
-        columns: dict[str, Any] = {}
+        gathered: dict[str, Any] = {}
         for name in names:
             pieces = [
                 chunk.frame[name].array.take(ids[selected] - chunk.base)
                 for chunk, selected in groups
             ]
             combined = type(pieces[0])._concat_same_type(pieces)
-            columns[name] = combined.take(order)
-        return pd.DataFrame(columns, index=pd.RangeIndex(len(ids)), copy=False)
+            gathered[name] = combined.take(order)
+        return pd.DataFrame(gathered, index=pd.RangeIndex(len(ids)), copy=False)
 
     def compact(self, needed: dict[Any, list[int]], keep_chunks: int = 2) -> dict[int, int]:
         """Drop old chunks; copy the rows in ``needed`` that live there into a new chunk.

@@ -1,9 +1,11 @@
 """Arithmetic operators and string concatenation: ``+ - * / %``, unary ``-`` and ``||``.
 
-Integer ``+ - * %`` stay integers and wrap around on overflow, as Java's do.
-``/`` follows Flink: two integers divide to a DOUBLE (``7 / 2`` is 3.5), and a
-DECIMAL operand gives a DECIMAL. Points in time move by intervals: a day-time
-interval is a fixed length, a year-month interval moves the calendar month.
+Integer ``+ - * / %`` stay integers and wrap around on overflow, as Java's do.
+``/`` follows Flink. Two integers divide to the wider integer type, truncated
+toward zero (``7 / 2`` is 3, ``-7 / 2`` is -3). A DECIMAL operand gives a
+DECIMAL, and a floating-point one a DOUBLE or FLOAT. Points in time move by
+intervals: a day-time interval is a fixed length, a year-month interval moves
+the calendar month.
 """
 
 from __future__ import annotations
@@ -145,7 +147,7 @@ def _infer_divide(types: Sequence[DataType], options: Options) -> DataType:
     if TypeKind.DECIMAL in kinds:
         scale = max(6, a.scale or 0, b.scale or 0)
         return t.decimal(38, scale)
-    return t.DOUBLE
+    return numeric_type(a, b)
 
 
 def _infer_modulo(types: Sequence[DataType], options: Options) -> DataType:
@@ -301,14 +303,33 @@ def _divide(invocation: Invocation, args: Sequence[Value]) -> Value:
         if is_series(b):
             quotient = quotient.mask(b == 0)
         return quotient
-    a_values, a_mask = _parts(a, length)
-    b_values, b_mask = _parts(b, length)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        quotient_values = a_values / b_values
-    mask = a_mask | b_mask | (b_values == 0)
+    if invocation.result_type.is_integer:
+        a_values, a_mask = _int_parts(a, length)
+        b_values, b_mask = _int_parts(b, length)
+        zero = b_values == 0
+        quotient_values = _truncated_quotient(a_values, np.where(zero, 1, b_values))
+    else:
+        a_values, a_mask = _parts(a, length)
+        b_values, b_mask = _parts(b, length)
+        zero = b_values == 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            quotient_values = a_values / b_values
+    mask = a_mask | b_mask | zero
     return masked_numeric(
         quotient_values, mask, invocation.result_type.pandas_dtype(), invocation.index
     )
+
+
+def _truncated_quotient(dividend: np.ndarray, divisor: np.ndarray) -> np.ndarray:
+    """Return the integer quotient rounded toward zero, as Java's ``/`` (divisors are not 0).
+
+    numpy's ``//`` rounds toward negative infinity, so a quotient with a
+    remainder and operands of opposite signs moves up by one.
+    """
+    with np.errstate(over="ignore"):
+        floor = dividend // divisor
+        inexact = floor * divisor != dividend
+    return floor + (inexact & ((dividend < 0) != (divisor < 0)))
 
 
 def _modulo(invocation: Invocation, args: Sequence[Value]) -> Value:

@@ -6,17 +6,24 @@ for INSERT INTO, and the DDL helpers in :mod:`workbench.sql.planner.ddl`.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlglot import exp
 
-from workbench.errors import TypeMismatchError, UnknownTableError, UnsupportedError
+from workbench.errors import (
+    TypeMismatchError,
+    UnknownTableError,
+    UnsupportedError,
+    ValidationError,
+)
 from workbench.events.schema import Column, Schema
 from workbench.events.types import can_cast_implicitly
-from workbench.sql.catalog import TableDef
+from workbench.sql.catalog import Catalog, TableDef, ViewDef
 from workbench.sql.expr import Call, ColumnRef, Expr, Literal
 from workbench.sql.parser import node_position
-from workbench.sql.plan import Calc, PlanNode, Presentation
+from workbench.sql.plan import Calc, PlanNode, Presentation, Scan, walk
 from workbench.sql.planner.context import PlanContext
 from workbench.sql.planner.planned import Planned
 from workbench.sql.planner.query import plan_query
@@ -56,6 +63,7 @@ def plan_insert(ctx: PlanContext, node: exp.Insert) -> PlannedInsert:
             hint=ctx.catalog.suggestion(name) if entry is None else None,
         )
     planned = plan_query_statement(ctx, node.expression)
+    _check_not_reading_sink(ctx, entry, planned.node, node.expression)
     if planned.presentation is not None and (
         planned.presentation.order or planned.presentation.limit is not None
     ):
@@ -117,6 +125,74 @@ def plan_insert(ctx: PlanContext, node: exp.Insert) -> PlannedInsert:
     return PlannedInsert(plan, entry)
 
 
+def _check_not_reading_sink(
+    ctx: PlanContext, sink: TableDef, plan: PlanNode, query: exp.Expr
+) -> None:
+    """Reject an INSERT whose query reads its own sink, directly, through views or by path.
+
+    A file sink truncates its file when it opens, before the replay reads it,
+    so such an INSERT would destroy its input.
+    """
+    scanned = sorted({node.table for node in walk(plan) if isinstance(node, Scan)})
+    name = shared_storage(ctx.catalog, sink, scanned)
+    if name is None:
+        return
+    if name == sink.name:
+        message = f"INSERT INTO {sink.name!r} also reads {sink.name!r}"
+    else:
+        message = (
+            f"INSERT INTO {sink.name!r} writes to {sink.options['path']!r}, "
+            f"which the query reads through table {name!r}"
+        )
+    reference = _reference_reading(ctx, name, query)
+    if reference is not None and reference.name != name:
+        message += f" (through view {reference.name!r})"
+    raise ValidationError(
+        message + ": the sink would overwrite the input while it is read",
+        sql=ctx.script,
+        position=node_position(ctx.script, reference if reference is not None else query),
+        hint="INSERT INTO a table with another 'path' than the tables the query reads",
+    )
+
+
+def shared_storage(catalog: Catalog, sink: TableDef, tables: Iterable[str]) -> str | None:
+    """Return the first of ``tables`` that is ``sink`` or reads the file it writes, if any."""
+    sink_path = _file_path(sink)
+    for name in tables:
+        if name == sink.name:
+            return name
+        table = catalog.lookup(name)
+        if sink_path is not None and isinstance(table, TableDef) and _file_path(table) == sink_path:
+            return name
+    return None
+
+
+def _file_path(table: TableDef) -> str | None:
+    path = table.options.get("path")
+    if path is None or table.frame is not None:
+        return None
+    return os.path.normpath(path)
+
+
+def _reference_reading(ctx: PlanContext, table: str, query: exp.Expr) -> exp.Table | None:
+    """Return the first table reference in ``query`` that reads ``table``, maybe through views."""
+
+    def reads(name: str, seen: frozenset[str]) -> bool:
+        entry = ctx.catalog.lookup(name)
+        if isinstance(entry, TableDef):
+            return entry.name == table
+        if not isinstance(entry, ViewDef) or entry.name in seen:
+            return False
+        return any(
+            reads(inner.name, seen | {entry.name}) for inner in entry.query.find_all(exp.Table)
+        )
+
+    for reference in query.find_all(exp.Table):
+        if reads(reference.name, frozenset()):
+            return reference
+    return None
+
+
 def _drop_ctes(ctx: PlanContext) -> None:
     for name in ctx.ctes:
         ctx.catalog.drop(name)
@@ -154,4 +230,5 @@ __all__ = [
     "explain",
     "plan_insert",
     "plan_query_statement",
+    "shared_storage",
 ]

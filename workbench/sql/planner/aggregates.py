@@ -39,6 +39,12 @@ _CLASS_NAMES: dict[type[exp.Expr], str] = {
 
 #: Aggregates whose arguments after the first are constants, not columns.
 _CONSTANT_ARGUMENTS = {"LISTAGG": 1, "PERCENTILE": 1, "APPROX_PERCENTILE": 1}
+#: The rule for the constant arguments of an aggregate, for errors.
+_CONSTANT_RULES = {
+    "LISTAGG": "the separator of LISTAGG must be a constant string",
+    "PERCENTILE": "the percentage of PERCENTILE must be a constant between 0 and 1",
+    "APPROX_PERCENTILE": "the percentage of APPROX_PERCENTILE must be a constant between 0 and 1",
+}
 
 
 def aggregate_name(ctx: PlanContext, node: exp.Expr) -> str | None:
@@ -119,6 +125,12 @@ def describe_call(ctx: PlanContext, node: exp.Expr) -> AggregateSource:
         args = []  # COUNT(1) counts rows, like COUNT(*)
     split = _CONSTANT_ARGUMENTS.get(function, len(args))
     return AggregateSource(node, function, args[:split], distinct, condition, args[split:])
+
+
+def constant_arguments(ctx: PlanContext, source: AggregateSource) -> list[object]:
+    """Evaluate the constant arguments of an aggregate (LISTAGG's separator, a percentage)."""
+    rule = _CONSTANT_RULES.get(source.function)
+    return [ctx.constant(node, rule=rule) for node in source.constants]
 
 
 def check_type(

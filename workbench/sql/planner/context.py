@@ -106,9 +106,24 @@ class PlanContext:
             )
         return expression
 
-    def constant(self, node: exp.Expr, scope: Scope | None = None) -> Any:
-        """Evaluate a constant expression (an interval, a number) at planning time."""
-        expression = self.compile(node, scope or Scope())
+    def constant(
+        self, node: exp.Expr, scope: Scope | None = None, *, rule: str | None = None
+    ) -> Any:
+        """Evaluate a constant expression (an interval, a number) at planning time.
+
+        ``rule`` is the message raised when the expression reads a column,
+        such as "the percentage of PERCENTILE must be a constant between 0 and 1".
+        """
+        try:
+            expression = self.compile(node, scope or Scope())
+        except UnknownColumnError as error:
+            if scope is not None:
+                raise
+            raise ValidationError(
+                f"{rule or 'expected a constant here'}, not a column",
+                sql=self.script,
+                position=error.position,
+            ) from None
         if isinstance(expression, Literal):
             return expression.value
         if not is_constant(expression):
@@ -118,6 +133,17 @@ class PlanContext:
 
     def interval_ns(self, node: exp.Expr, what: str) -> int:
         """Return a constant day-time interval in nanoseconds."""
+        for interval in node.find_all(exp.Interval):
+            unit = interval.unit.sql().upper() if interval.unit is not None else ""
+            if any(word in unit for word in ("YEAR", "QUARTER", "MONTH")):
+                compiler = ScalarCompiler(self.script, self.functions, _no_columns)
+                raise ValidationError(
+                    f"{what} must be a day-time interval (DAY, HOUR, MINUTE, SECOND): "
+                    "a year-month interval has no fixed length",
+                    sql=self.script,
+                    position=compiler.position(interval),
+                    hint="write the length in days, such as INTERVAL '30' DAY",
+                )
         value = self.constant(node)
         if isinstance(value, pd.Timedelta):
             return int(value.value)
@@ -132,6 +158,10 @@ class PlanContext:
                 sql=self.script,
                 position=node_position(self.script, node),
             )
+
+
+def _no_columns(column: exp.Column) -> Expr:
+    raise AssertionError(f"column {column.sql()} compiled where none is expected")
 
 
 def output_name(node: exp.Expr, script: str) -> str:

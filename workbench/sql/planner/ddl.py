@@ -13,7 +13,7 @@ from workbench.sql.catalog import TableDef, ViewDef
 from workbench.sql.expr import Call, ColumnRef, Expr, Literal
 from workbench.sql.parser import node_position, span
 from workbench.sql.plan import WatermarkSpec
-from workbench.sql.planner.context import PlanContext
+from workbench.sql.planner.context import PlanContext, output_name
 from workbench.sql.planner.query import plan_query
 from workbench.sql.planner.scope import Scope
 from workbench.sql.sqltypes import to_data_type
@@ -121,6 +121,35 @@ def _options(ctx: PlanContext, node: exp.Create) -> tuple[dict[str, str], bool]:
     return options, temporary
 
 
+def option_position(
+    script: str, node: exp.Create, key: str | None, *, value: bool = False
+) -> Position | None:
+    """Return the position of a WITH option of CREATE TABLE: its key, or its value.
+
+    Without ``key``, or when the option is absent, the position covers all the
+    options (or the table name when there is no WITH clause).
+    """
+    properties = node.args.get("properties")
+    items = (
+        [item for item in properties.expressions if isinstance(item, exp.Property)]
+        if properties
+        else []
+    )
+    for item in items:
+        name = (
+            item.this.name if isinstance(item.this, (exp.Literal, exp.Identifier, exp.Var)) else ""
+        )
+        if key is not None and name == key:
+            target = item.args.get("value") if value else item.this
+            return node_position(script, target if target is not None else item)
+    if properties is not None and items:
+        first, last = node_position(script, items[0]), node_position(script, items[-1])
+        if first is not None and last is not None:
+            return span(script, first.start, last.end)
+    schema_node = node.this
+    return node_position(script, schema_node.this if isinstance(schema_node, exp.Schema) else node)
+
+
 def _column(ctx: PlanContext, item: exp.ColumnDef) -> tuple[str, DataType | None, exp.Expr | None]:
     name = item.name
     kind_node = item.args.get("kind")
@@ -218,6 +247,10 @@ def view_from_ddl(ctx: PlanContext, node: exp.Create, text: str) -> ViewDef:
             f"{len(columns)} column names given for {len(planned.scope.columns)} columns", node
         )
     names = list(columns) or planned.names
+    if columns:
+        _check_unique_names(ctx, list(columns), node.this)
+    else:
+        _check_unique_names(ctx, _written_names(ctx, query, planned.names), query)
     schema = Schema(
         tuple(Column(n, c.type) for n, c in zip(names, planned.scope.columns, strict=True))
     )
@@ -229,6 +262,67 @@ def view_from_ddl(ctx: PlanContext, node: exp.Create, text: str) -> ViewDef:
         schema=schema,
         column_names=columns,
     )
+
+
+def _check_unique_names(ctx: PlanContext, names: list[str], node: exp.Expr) -> None:
+    """Reject a view whose columns would share a name, pointing at the second one."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ctx.invalid(
+                f"the view has two columns named {name!r}",
+                _named_item(ctx, node, name) or node,
+                hint="give each column its own name with AS, or list the names: "
+                "CREATE VIEW v (a, b) AS ...",
+            )
+        seen.add(name)
+
+
+def _written_names(ctx: PlanContext, query: exp.Expr, planned: list[str]) -> list[str]:
+    """Return a view's column names as its SELECT list writes them.
+
+    The planner then makes repeated names unique (p, p0), so a repeat shows
+    only here. NOTE: a name that only ``*`` brings in keeps its planned name, so a
+    repeat between ``*`` and another item (``SELECT a, * FROM t``) is not
+    found here.
+    """
+    select = query if isinstance(query, exp.Select) else query.find(exp.Select)
+    if select is None:
+        return planned
+    items = list(select.expressions)
+    stars = [item for item in items if _is_star(item)]
+    if len(stars) > 1:
+        return planned
+    star_width = len(planned) - (len(items) - len(stars))
+    written: list[str] = []
+    for item in items:
+        if _is_star(item):
+            written.extend(planned[len(written) : len(written) + star_width])
+        else:
+            written.append(output_name(item, ctx.script))
+    return written if len(written) == len(planned) else planned
+
+
+def _is_star(item: exp.Expr) -> bool:
+    return isinstance(item, exp.Star) or (
+        isinstance(item, exp.Column) and isinstance(item.this, exp.Star)
+    )
+
+
+def _named_item(ctx: PlanContext, node: exp.Expr, name: str) -> exp.Expr | None:
+    """Return the second select item (or listed column) named ``name``, if it can be found."""
+    if isinstance(node, exp.Schema):
+        named = [item for item in node.expressions if item.name == name]
+    else:
+        select = node if isinstance(node, exp.Select) else node.find(exp.Select)
+        if select is None:
+            return None
+        named = [
+            item
+            for item in select.expressions
+            if not _is_star(item) and output_name(item, ctx.script) == name
+        ]
+    return named[1] if len(named) > 1 else None
 
 
 def _type_position(script: str, item: exp.ColumnDef) -> Position | None:

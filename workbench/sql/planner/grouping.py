@@ -25,6 +25,7 @@ from workbench.sql.planner.aggregates import (
     AggregateSource,
     aggregate_name,
     check_type,
+    constant_arguments,
     describe_call,
 )
 from workbench.sql.planner.context import PlanContext, Special
@@ -422,7 +423,7 @@ def _aggregate_calls(
     calls: list[AggCall] = []
     for index, source in enumerate(sources):
         arg_exprs = [ctx.compile(arg, scope, special) for arg in source.args]
-        constants = [ctx.constant(node) for node in source.constants]
+        constants = constant_arguments(ctx, source)
         result_type = check_type(ctx, source, arg_exprs, constants)
         filter_name = None
         if source.filter is not None:

@@ -19,7 +19,12 @@ from workbench.sql.plan import (
     WindowRank,
     WindowTableFunction,
 )
-from workbench.sql.planner.aggregates import aggregate_name, check_type, describe_call
+from workbench.sql.planner.aggregates import (
+    aggregate_name,
+    check_type,
+    constant_arguments,
+    describe_call,
+)
 from workbench.sql.planner.context import PlanContext, Special
 from workbench.sql.planner.relations import WINDOW_COLUMNS
 from workbench.sql.planner.scope import Scope, ScopeColumn
@@ -410,7 +415,7 @@ def _plan_aggregates(
                 hint="OVER supports " + ", ".join(sorted(OVER_FUNCTIONS)),
             )
         args = [ctx.compile(arg, scope, special) for arg in source.args]
-        constants = [ctx.constant(value) for value in source.constants]
+        constants = constant_arguments(ctx, source)
         result_type = check_type(ctx, source, args, constants)
         names = []
         for arg in args:
