@@ -289,7 +289,8 @@ class MatchRecognizeOperator(Operator):
     ) -> dict[tuple[Hashable, ...], PartitionState]:
         """Sort released rows, add them to the store and to their partitions."""
         codes, keys = group_keys([frame[name] for name in self.node.partition_keys], len(frame))
-        sort_keys: list[np.ndarray] = [np.arange(len(frame))]
+        # np.lexsort is stable, so rows that tie on every key keep their arrival order.
+        sort_keys: list[np.ndarray] = []
         secondary = self.node.order if self.node.ordering == "buffered" else ()
         if self.node.ordering == "event_time":
             secondary = self.node.order[1:]
@@ -297,10 +298,16 @@ class MatchRecognizeOperator(Operator):
             sort_keys.append(
                 _rank(frame[sort_key.column], sort_key.ascending, sort_key.nulls_first)
             )
-        if self.node.ordering == "event_time":
+        if self.node.ordering == "event_time" and (
+            secondary or len(times) < 2 or not bool((times[1:] >= times[:-1]).all())
+        ):
             sort_keys.append(times)
-        sort_keys.append(codes)
-        order = np.lexsort(sort_keys)
+        if sort_keys:
+            sort_keys.append(codes)
+            order = np.lexsort(sort_keys)
+        else:
+            # Rows already in order (or in arrival order): group them by partition only.
+            order = np.argsort(codes, kind="stable")
         sorted_frame = frame.take(order).reset_index(drop=True)
         sorted_times = times[order].tolist()
         sorted_codes = codes[order]
@@ -414,6 +421,8 @@ class MatchRecognizeOperator(Operator):
             assert isinstance(slot, Navigation)
             if isinstance(slot.expr, ColumnRef) and slot.expr.name == CLASSIFIER_COLUMN:
                 columns[name] = pd.Series([variable] * len(frame), dtype="string[pyarrow]")
+            elif isinstance(slot.expr, ColumnRef) and slot.expr.name in frame.columns:
+                columns[name] = frame[slot.expr.name]
             else:
                 columns[name] = self.evaluator.frame_values(slot.expr, frame, variable)
         return pd.DataFrame(columns, index=pd.RangeIndex(len(frame)))

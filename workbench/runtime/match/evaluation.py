@@ -162,6 +162,10 @@ class MatchEvaluator:
         valid = targets >= 0
         if not valid.any():
             return pd.Series([None] * count, dtype=slot.type.pandas_dtype())
+        if isinstance(slot.expr, ColumnRef) and not slot.expr.name.startswith("$"):
+            # A column read as it is: gather it without evaluating anything.
+            values = self.store.take(targets[valid], [slot.expr.name])[slot.expr.name]
+            return _spread(values, valid, slot.type)
         kept_classifiers = [c for c, ok in zip(classifiers, valid, strict=True) if ok]
         kept_numbers = [n for n, ok in zip(numbers, valid, strict=True) if ok]
         frame = self._rows_frame(slot.expr, targets[valid], kept_classifiers, kept_numbers)

@@ -59,16 +59,19 @@ class RowStore:
         if (which < 0).any():
             raise KeyError("row id below the oldest kept row")
         first = int(which[0])
+        gathered: dict[str, Any] = {}
         if (which == first).all():
             chunk = self.chunks[first]
-            return chunk.frame[names].take(ids - chunk.base).reset_index(drop=True)
+            positions = ids - chunk.base
+            for name in names:
+                gathered[name] = chunk.frame[name].array.take(positions)
+            return pd.DataFrame(gathered, index=pd.RangeIndex(len(ids)), copy=False)
         # Several chunks: gather each column from each chunk, then restore the order.
         groups = [
             (self.chunks[int(index)], np.flatnonzero(which == index)) for index in np.unique(which)
         ]
         order = np.empty(len(ids), dtype=np.int64)
         order[np.concatenate([selected for _, selected in groups])] = np.arange(len(ids))
-        gathered: dict[str, Any] = {}
         for name in names:
             pieces = [
                 chunk.frame[name].array.take(ids[selected] - chunk.base)
