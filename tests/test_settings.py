@@ -17,7 +17,7 @@ def test_defaults() -> None:
     settings = Settings()
 
     assert settings["table.local-time-zone"] == "UTC"
-    assert settings.batch_rows == 65536
+    assert settings.batch_rows == 262144
     assert settings["workbench.replay.speed"] == "max"
 
 
@@ -67,7 +67,7 @@ def test_reset_all() -> None:
 
     assert str(result) == "settings reset"
     assert session.settings["table.local-time-zone"] == "UTC"
-    assert session.settings.batch_rows == 65536
+    assert session.settings.batch_rows == 262144
 
 
 def test_reset_unknown_key_rejected() -> None:

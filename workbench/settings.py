@@ -69,7 +69,7 @@ SETTINGS = {
         ),
         Setting(
             "workbench.replay.batch-rows",
-            "65536",
+            "262144",
             "rows per micro-batch when replaying as fast as possible",
             _positive_int,
         ),

@@ -17,6 +17,7 @@ the steps after this one.
 
 from __future__ import annotations
 
+import bisect
 import copy
 from collections.abc import Hashable
 from typing import Any
@@ -585,12 +586,7 @@ class MatchRecognizeOperator(Operator):
             del partition.masks[: min(drop, len(partition.masks))]
             partition.base += drop
             if partition.candidates:
-                cut = 0
-                while (
-                    cut < len(partition.candidates) and partition.candidates[cut] < partition.base
-                ):
-                    cut += 1
-                del partition.candidates[:cut]
+                del partition.candidates[: bisect.bisect_left(partition.candidates, partition.base)]
             if len(self.partitions) > RESTING_AFTER and partition.idle() and not partition.gids:
                 self.resting[partition.key] = (partition.available, partition.matches)
                 del self.partitions[partition.key]

@@ -507,7 +507,8 @@ class Matcher:
     def _resolve(self, partition: PartitionState) -> None:
         """Emit, in start order, every attempt whose outcome is known."""
         while True:
-            alive = min((thread[START] for thread in partition.threads), default=INFINITE)
+            # Threads are in preferment order, which puts earlier start rows first.
+            alive = partition.threads[0][START] if partition.threads else INFINITE
             recorded = partition.record.start if partition.record is not None else INFINITE
             timed = partition.timeouts[0][0] if partition.timeouts else INFINITE
             if timed < alive and timed < recorded:
