@@ -592,6 +592,13 @@ class MatchRecognizeOperator(Operator):
                 del self.partitions[partition.key]
 
     def _compact(self) -> None:
+        if len(self.store.chunks) <= 1:
+            return
+        lowest = min(
+            (min(partition.gids) for partition in self.partitions.values() if partition.gids),
+            default=self.store.next_id,
+        )
+        self.store.drop_below(lowest)
         if len(self.store.chunks) <= KEEP_CHUNKS:
             return
         needed = {key: partition.gids for key, partition in self.partitions.items()}

@@ -103,6 +103,12 @@ class RowStore:
             self.chunks = [chunk for chunk in self.chunks if chunk.base >= limit]
         return mapping
 
+    def drop_below(self, lowest: int) -> None:
+        """Drop every chunk, except the newest, whose rows all have ids below ``lowest``."""
+        if len(self.chunks) > 1:
+            newest = self.chunks[-1]
+            self.chunks = [chunk for chunk in self.chunks[:-1] if chunk.end > lowest] + [newest]
+
     def snapshot(self) -> dict[str, Any]:
         return {
             "chunks": [(chunk.base, chunk.frame.copy()) for chunk in self.chunks],
