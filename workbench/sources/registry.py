@@ -30,6 +30,7 @@ from workbench.errors import SourceError
 from workbench.events.conform import ConformOptions
 from workbench.events.convert import EPOCH_UNITS
 from workbench.events.schema import Schema
+from workbench.events.time import parse_duration
 from workbench.sources.csv_reader import CsvOptions, CsvReader
 from workbench.sources.json_reader import JsonLinesReader
 from workbench.sources.parquet_reader import ParquetReader
@@ -39,17 +40,29 @@ from workbench.sources.reader import DEFAULT_CHUNK_ROWS, FileReader, Reader
 FileOpener = Callable[[str, list[Path], Schema, Mapping[str, str], int], Reader]
 
 FILE_OPTIONS = frozenset({"path", "timestamp.epoch-unit", "timestamp.format", "timezone"})
+TIME_COLUMN = "ts"
 _BOOLEAN_TEXT = {"true": True, "false": False}
 
 
 @dataclass(frozen=True)
 class FormatSpec:
-    """A file format: its own options and how to open a reader for it."""
+    """A file format: its own options and how to open a reader for it.
+
+    A self-describing format (captures, logs) has ``schema``: the columns its
+    reader produces for given options, with event time in ``ts``. A table
+    of that connector may then omit its column list; its watermark trails
+    ``ts`` by ``watermark_delay`` unless the 'watermark.delay' option or a
+    WATERMARK clause says otherwise. ``formats`` are the values, besides the
+    format's own name, that its connector accepts as 'format'.
+    """
 
     name: str
     options: frozenset[str]
     open: FileOpener
     validate: Callable[[Mapping[str, str]], None] | None = None
+    schema: Callable[[Mapping[str, str]], Schema] | None = None
+    watermark_delay: str = "0 s"
+    formats: frozenset[str] = frozenset()
 
 
 def _conform_options(options: Mapping[str, str]) -> ConformOptions:
@@ -192,11 +205,19 @@ def _format_of(options: Mapping[str, str]) -> FormatSpec:
             raise SourceError(message)
         return _FORMATS[name]
     if connector in _FORMATS:
+        spec = _FORMATS[connector]
         name = options.get("format", connector)
-        if name != connector:
-            message = f"option 'format' = {name!r} contradicts 'connector' = {connector!r}"
+        if name != connector and name not in spec.formats:
+            if spec.formats:
+                choices = ", ".join(sorted(spec.formats))
+                message = (
+                    f"unknown format {name!r}{suggest(name, sorted(spec.formats))} "
+                    f"for connector {connector!r}; use one of {choices}"
+                )
+            else:
+                message = f"option 'format' = {name!r} contradicts 'connector' = {connector!r}"
             raise SourceError(message)
-        return _FORMATS[connector]
+        return spec
     connectors = known_connectors()
     message = (
         f"unknown connector {connector!r}{suggest(connector, connectors)}; "
@@ -213,6 +234,8 @@ def validate_source_options(options: Mapping[str, str], schema: Schema) -> None:
     spec = _format_of(options)
     connector = options["connector"]
     valid = sorted({"connector", "format", *FILE_OPTIONS, *spec.options})
+    if spec.schema is not None:
+        valid = sorted({*valid, "watermark.delay"})
     for key in options:
         if key not in valid:
             where = f"connector '{connector}'"
@@ -230,11 +253,57 @@ def validate_source_options(options: Mapping[str, str], schema: Schema) -> None:
         )
         raise SourceError(message)
     _validate_conform_options(options)
+    if "watermark.delay" in options:
+        _delay_option(options)
     if spec.validate is not None:
         spec.validate(options)
     if len(schema) == 0:
         message = "the table has no physical columns to read: declare at least one column"
         raise SourceError(message)
+
+
+@dataclass(frozen=True)
+class ReaderSchema:
+    """The columns a self-describing reader produces, and its default watermark."""
+
+    schema: Schema
+    time_column: str
+    watermark_delay_ns: int
+
+
+def reader_schema(options: Mapping[str, str]) -> ReaderSchema | None:
+    """Return the reader's own columns for a table's WITH options.
+
+    None when the connector needs a declared column list (CSV, JSON,
+    Parquet). Raises SourceError for an unknown connector or a bad option.
+    """
+    spec = _format_of(options)
+    if spec.schema is None:
+        return None
+    delay = (
+        _delay_option(options)
+        if "watermark.delay" in options
+        else parse_duration(spec.watermark_delay)
+    )
+    return ReaderSchema(spec.schema(options), TIME_COLUMN, delay)
+
+
+def self_describing_connectors() -> list[str]:
+    """Return the connectors whose tables may omit their column list."""
+    return sorted(name for name, spec in _FORMATS.items() if spec.schema is not None)
+
+
+def _delay_option(options: Mapping[str, str]) -> int:
+    text = options["watermark.delay"]
+    try:
+        delay = parse_duration(text)
+    except ValueError as error:
+        message = f"invalid value {text!r} for option 'watermark.delay': {error}"
+        raise SourceError(message) from None
+    if delay < 0:
+        message = f"invalid value {text!r} for option 'watermark.delay': it cannot be negative"
+        raise SourceError(message)
+    return delay
 
 
 def _validate_conform_options(options: Mapping[str, str]) -> None:

@@ -6,9 +6,11 @@ import re
 
 from sqlglot import exp
 
-from workbench.errors import Position, UnsupportedError
+from workbench.errors import Position, SourceError, UnsupportedError
 from workbench.events.schema import Column, Schema
+from workbench.events.time import format_duration
 from workbench.events.types import DataType, TimeAttribute, TypeKind
+from workbench.sources.registry import ReaderSchema, reader_schema, self_describing_connectors
 from workbench.sql.catalog import TableDef, ViewDef
 from workbench.sql.expr import Call, ColumnRef, Expr, Literal
 from workbench.sql.parser import node_position, span
@@ -22,20 +24,18 @@ from workbench.sql.sqltypes import to_data_type
 def table_from_ddl(ctx: PlanContext, node: exp.Create, text: str) -> TableDef:
     """Return the catalog entry a CREATE TABLE statement describes."""
     schema_node = node.this
-    if not isinstance(schema_node, exp.Schema):
-        raise ctx.invalid(
-            "CREATE TABLE needs a column list",
-            node,
-            hint="CREATE TABLE t (ts TIMESTAMP(3), ...) WITH (...)",
-        )
     if node.expression is not None:
         raise ctx.unsupported("CREATE TABLE ... AS SELECT is not supported", node.expression)
-    name = schema_node.this.name
+    name = schema_node.this.name if isinstance(schema_node, exp.Schema) else schema_node.name
     options, temporary = _options(ctx, node)
     declared: list[tuple[str, DataType | None, exp.Expr | None]] = []
     watermark_node: exp.WatermarkColumnConstraint | None = None
     primary_key: tuple[str, ...] = ()
-    for item in schema_node.expressions:
+    items = schema_node.expressions if isinstance(schema_node, exp.Schema) else []
+    own = _reader_columns(ctx, node, options, items)
+    if own is not None:
+        declared.extend((column.name, column.type, None) for column in own.schema)
+    for item in items:
         if isinstance(item, exp.ColumnDef):
             declared.append(_column(ctx, item))
         elif isinstance(item, exp.WatermarkColumnConstraint):
@@ -67,6 +67,13 @@ def table_from_ddl(ctx: PlanContext, node: exp.Create, text: str) -> TableDef:
         del kind
 
     watermark = None
+    if watermark_node is None and own is not None and own.time_column in types:
+        delay = own.watermark_delay_ns
+        text = own.time_column
+        if delay:
+            text += f" - INTERVAL '{format_duration(delay)}'"
+        watermark = WatermarkSpec(column=own.time_column, delay_ns=delay, text=text)
+        types[own.time_column] = types[own.time_column].with_time_attribute(TimeAttribute.ROWTIME)
     if watermark_node is not None:
         watermark = _watermark(
             ctx, watermark_node, Scope.of(Schema(tuple(Column(n, types[n]) for n in names)), name)
@@ -94,6 +101,33 @@ def table_from_ddl(ctx: PlanContext, node: exp.Create, text: str) -> TableDef:
         ddl=text,
         script=ctx.script,
     )
+
+
+def _reader_columns(
+    ctx: PlanContext, node: exp.Create, options: dict[str, str], items: list[exp.Expr]
+) -> ReaderSchema | None:
+    """Return the reader's own columns when the DDL declares no physical column.
+
+    A table of a self-describing connector (pcap, zeek, syslog, access-log)
+    may omit its column list, or list only computed columns and a WATERMARK.
+    """
+    physical = [item for item in items if isinstance(item, exp.ColumnDef) and item.args.get("kind")]
+    if physical:
+        return None
+    try:
+        own = reader_schema(options) if "connector" in options else None
+    except SourceError:
+        # The option check that follows reports the error at the option.
+        return ReaderSchema(Schema(()), "", 0)
+    if own is None:
+        connectors = ", ".join(self_describing_connectors())
+        raise ctx.invalid(
+            "CREATE TABLE needs a column list",
+            node,
+            hint="CREATE TABLE t (ts TIMESTAMP(3), ...) WITH (...); only the connectors "
+            f"{connectors} know their own columns",
+        )
+    return own
 
 
 def _options(ctx: PlanContext, node: exp.Create) -> tuple[dict[str, str], bool]:
