@@ -13,15 +13,18 @@ if TYPE_CHECKING:
     from workbench.errors import QueryError, WorkbenchError
     from workbench.results import FailedStatement, QueryResult, StatementResult, TableResult
     from workbench.session import Session
+    from workbench.sources.read import FileContents, read_file
 
 __all__ = [
     "FailedStatement",
+    "FileContents",
     "QueryError",
     "QueryResult",
     "Session",
     "StatementResult",
     "TableResult",
     "WorkbenchError",
+    "read_file",
 ]
 __version__ = "0.1.0"
 
@@ -33,6 +36,8 @@ _EXPORTS = {
     "StatementResult": "workbench.results",
     "TableResult": "workbench.results",
     "Session": "workbench.session",
+    "FileContents": "workbench.sources.read",
+    "read_file": "workbench.sources.read",
 }
 
 
