@@ -77,7 +77,7 @@ class PatternConfig:
     def full(cls) -> PatternConfig:
         return cls(
             workload=PatternWorkload(),
-            engine_batch_rows=(DEFAULT_BATCH_ROWS, 262_144),
+            engine_batch_rows=(65_536, DEFAULT_BATCH_ROWS),
             memory_events=(1_000_000, 2_000_000, 4_000_000),
         )
 
@@ -85,7 +85,7 @@ class PatternConfig:
     def quick(cls) -> PatternConfig:
         return cls(
             workload=PatternWorkload(events=100_000, span_ms=360_000),
-            engine_batch_rows=(DEFAULT_BATCH_ROWS, 262_144),
+            engine_batch_rows=(65_536, DEFAULT_BATCH_ROWS),
             memory_events=(100_000, 200_000, 400_000),
         )
 
