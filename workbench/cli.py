@@ -41,6 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="a setting, as SET 'KEY' = 'VALUE' would set it (repeatable)",
     )
     run.add_argument(
+        "--with",
+        dest="table_options",
+        action="append",
+        default=[],
+        metavar="TABLE.KEY=VALUE",
+        help="replace or add the WITH option KEY of the table TABLE that the file creates, such as "
+        "packets.path=/data/x.pcap (repeatable); a relative 'path' starts from the current directory",
+    )
+    run.add_argument(
         "--output",
         type=Path,
         metavar="PATH",
@@ -115,6 +124,13 @@ def _check_arguments(arguments: argparse.Namespace) -> str | None:
         return None
     if arguments.max_rows < 0:
         return f"invalid --max-rows {arguments.max_rows}: use 0 or more"
+    for item in arguments.table_options:
+        target, separator, _ = item.partition("=")
+        table, dot, key = target.partition(".")
+        if not separator or not dot or not table.strip() or not key.strip():
+            return (
+                f"invalid --with {item!r}: use TABLE.KEY=VALUE, such as packets.path=/data/x.pcap"
+            )
     output: Path | None = arguments.output
     if output is None:
         return None
@@ -144,9 +160,29 @@ def _session(arguments: argparse.Namespace) -> Session:
     return Session(base_dir=base_dir, settings=settings, progress=progress)
 
 
+def table_options(items: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Return the --with items (TABLE.KEY=VALUE) as options per table.
+
+    A relative 'path' becomes absolute from the current directory, because a
+    path typed on the command line means a file there, not one beside the .sql file.
+    """
+    options: dict[str, dict[str, str]] = {}
+    for item in items:
+        target, _, value = item.partition("=")
+        table, _, key = target.partition(".")
+        key = key.strip()
+        value = value.strip()
+        if key == "path" and value and not Path(value).is_absolute():
+            value = str(Path.cwd() / value)
+        options.setdefault(table.strip(), {})[key] = value
+    return options
+
+
 def _run(arguments: argparse.Namespace, text: str) -> int:
     session = _session(arguments)
-    outcomes = session.execute_script(text, run_queries=True)
+    outcomes = session.execute_script(
+        text, run_queries=True, table_options=table_options(arguments.table_options)
+    )
     several = sum(isinstance(outcome, QueryResult) for outcome in outcomes) > 1
     status = 0
     for outcome in outcomes:

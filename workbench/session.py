@@ -125,7 +125,11 @@ class Session:
         return results
 
     def execute_script(
-        self, text: str, *, run_queries: bool = False
+        self,
+        text: str,
+        *,
+        run_queries: bool = False,
+        table_options: Mapping[str, Mapping[str, str]] | None = None,
     ) -> list[Result | FailedStatement]:
         """Run every statement of ``text``, going on after a statement that fails.
 
@@ -133,12 +137,21 @@ class Session:
         as a :class:`FailedStatement`, and the statements after it still run (a
         statement that reads a table the failed one would have created fails
         in turn). Queries run as :meth:`execute` runs them.
+
+        ``table_options`` replaces or adds WITH options of tables that the
+        script creates, so a script runs on other files unchanged:
+        ``{"packets": {"path": "/data/x.pcap"}}`` sets ``'path'`` of
+        ``CREATE TABLE packets``. Relative paths resolve from ``base_dir`` as
+        the script's own do. A name that no CREATE TABLE of the script uses
+        raises :class:`ValidationError` before any statement runs.
         """
         try:
             items = parse_statements(text)
         except SqlSyntaxError as error:
             # The text cannot even be split into statements (an unterminated string).
             return [FailedStatement(error, error.line)]
+        if table_options:
+            _override_table_options(items, table_options)
         outcomes: list[Result | FailedStatement] = []
         for item in items:
             if isinstance(item, SqlSyntaxError):
@@ -653,6 +666,59 @@ def _watermark_delay(value: str | float | pd.Timedelta | None) -> int:
             hint="give 0 or a positive duration, such as '5 s'",
         )
     return delay
+
+
+def _override_table_options(
+    items: Sequence[Statement | SqlSyntaxError], table_options: Mapping[str, Mapping[str, str]]
+) -> None:
+    """Replace or add WITH options in the CREATE TABLE statements of ``items``, in place.
+
+    Table names match exactly first, then ignoring case, as identifiers do. The
+    statement's text gains a comment with the new options, which SHOW CREATE
+    TABLE shows.
+    """
+    created: dict[str, Statement] = {}
+    for item in items:
+        if isinstance(item, Statement) and item.kind == "create_table":
+            assert isinstance(item.node, exp.Create)
+            schema_node = item.node.this
+            name_node = schema_node.this if isinstance(schema_node, exp.Schema) else schema_node
+            created.setdefault(name_node.name, item)
+    for table, options in table_options.items():
+        statement = created.get(table)
+        if statement is None:
+            matches = [name for name in created if name.lower() == table.lower()]
+            statement = created[matches[0]] if len(matches) == 1 else None
+        if statement is None:
+            names = ", ".join(repr(name) for name in created) or "none"
+            close = difflib.get_close_matches(table, list(created), n=1, cutoff=0.6)
+            guess = f"did you mean {close[0]!r}? " if close else ""
+            raise ValidationError(
+                f"cannot override options of table {table!r}: the script creates no such table",
+                hint=f"{guess}tables the script creates: {names}",
+            )
+        node = statement.node
+        assert isinstance(node, exp.Create)
+        properties = node.args.get("properties")
+        if properties is None:
+            properties = exp.Properties(expressions=[])
+            node.set("properties", properties)
+        existing = {
+            item.this.name: item
+            for item in properties.expressions
+            if isinstance(item, exp.Property)
+            and isinstance(item.this, (exp.Literal, exp.Identifier, exp.Var))
+        }
+        for key, value in options.items():
+            if key in existing:
+                existing[key].set("value", exp.Literal.string(value))
+            else:
+                properties.append(
+                    "expressions",
+                    exp.Property(this=exp.Literal.string(key), value=exp.Literal.string(value)),
+                )
+        changed = ", ".join(f"'{key}' = '{value}'" for key, value in options.items())
+        statement.text += f"\n-- options replaced when run: {changed}"
 
 
 def _positioned(error: SettingError, statement: Statement) -> SettingError:
