@@ -189,7 +189,7 @@ CASES = {
         2,
         21,
         "'kafka'",
-        "known connectors: blackhole, csv, duckdb",
+        "blackhole, csv, duckdb",
     ),
     "invalid-sink-mode": Case(
         "CREATE TABLE o (id BIGINT) WITH ('connector' = 'csv', 'path' = 'o.csv',\n"

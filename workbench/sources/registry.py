@@ -31,11 +31,37 @@ from workbench.events.conform import ConformOptions
 from workbench.events.convert import EPOCH_UNITS
 from workbench.events.schema import Schema
 from workbench.events.time import parse_duration
+from workbench.sources.access_log_reader import (
+    ACCESS_LOG_OPTIONS,
+    ACCESS_LOG_WATERMARK_DELAY,
+    NAMED_FORMATS,
+    access_log_schema,
+    open_access_log,
+    validate_access_log,
+)
 from workbench.sources.csv_reader import CsvOptions, CsvReader
 from workbench.sources.json_reader import JsonLinesReader
 from workbench.sources.parquet_reader import ParquetReader
 from workbench.sources.paths import resolve_paths
 from workbench.sources.reader import DEFAULT_CHUNK_ROWS, FileReader, Reader
+from workbench.sources.syslog_reader import (
+    SYSLOG_FORMATS,
+    SYSLOG_OPTIONS,
+    SYSLOG_WATERMARK_DELAY,
+    auth_schema,
+    open_syslog,
+    open_syslog_auth,
+    syslog_schema,
+    validate_syslog,
+    validate_syslog_auth,
+)
+from workbench.sources.zeek_reader import (
+    ZEEK_OPTIONS,
+    ZEEK_WATERMARK_DELAY,
+    open_zeek,
+    validate_zeek,
+    zeek_schema,
+)
 
 FileOpener = Callable[[str, list[Path], Schema, Mapping[str, str], int], Reader]
 
@@ -171,6 +197,41 @@ register_format(
 )
 register_format(FormatSpec("json", frozenset(), _open_json))
 register_format(FormatSpec("parquet", frozenset(), _open_parquet))
+register_format(
+    FormatSpec("zeek", ZEEK_OPTIONS, open_zeek, validate_zeek, zeek_schema, ZEEK_WATERMARK_DELAY)
+)
+register_format(
+    FormatSpec(
+        "syslog",
+        SYSLOG_OPTIONS,
+        open_syslog,
+        validate_syslog,
+        syslog_schema,
+        SYSLOG_WATERMARK_DELAY,
+        frozenset(SYSLOG_FORMATS) - {"syslog"},
+    )
+)
+register_format(
+    FormatSpec(
+        "syslog-auth",
+        SYSLOG_OPTIONS,
+        open_syslog_auth,
+        validate_syslog_auth,
+        auth_schema,
+        SYSLOG_WATERMARK_DELAY,
+    )
+)
+register_format(
+    FormatSpec(
+        "access-log",
+        ACCESS_LOG_OPTIONS,
+        open_access_log,
+        validate_access_log,
+        access_log_schema,
+        ACCESS_LOG_WATERMARK_DELAY,
+        frozenset(NAMED_FORMATS),
+    )
+)
 
 
 def known_connectors() -> list[str]:
