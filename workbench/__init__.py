@@ -41,6 +41,15 @@ _EXPORTS = {
 }
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the ``%%cep`` and ``%cep`` magics (``%load_ext workbench``)."""
+    import_module("workbench.notebook").load_ipython_extension(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    import_module("workbench.notebook").unload_ipython_extension(ipython)
+
+
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:

@@ -31,7 +31,9 @@ from workbench.sql.plan import (
 if TYPE_CHECKING:
     from workbench.sources import Reader
 
-Status = Literal["planned", "running", "finished", "failed"]
+#: 'stopped' is a query dropped from its replay before its inputs ended; it
+#: keeps the rows emitted until then.
+Status = Literal["planned", "running", "finished", "failed", "stopped"]
 
 
 @dataclass

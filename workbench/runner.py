@@ -3,6 +3,13 @@
 Several queries run in one replay: each table is read once and its rows go
 to every query that reads it. A query that fails (a bad input file, an
 operator error, a sink that rejects a write) stops alone; the others go on.
+
+Queries can be added, replaced and dropped while a replay is under way
+(:meth:`Replay.add`, :meth:`Replay.replace`, :meth:`Replay.drop`). An added
+query starts at the current position of the replay, as a Flink job started
+on a running topic reads from the current offset: it sees the rows
+delivered after it joined and none of the rows before. A table that the
+replay did not read yet is read from its first row.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +81,12 @@ class Job:
     results: list[QueryResult] = field(default_factory=list)
     live: list[tuple[QueryResult, Pipeline]] = field(default_factory=list)
     closed: bool = False
+    mode: str = "max"
+    speed: float = 1.0
+    #: Called with no arguments after every delivery and end of a feed (live views).
+    listeners: list[Callable[[], None]] = field(default_factory=list)
+    #: The sink each INSERT INTO query writes to, by query name.
+    query_sinks: dict[str, Any] = field(default_factory=dict)
 
     def run(
         self,
@@ -97,30 +111,30 @@ class Job:
         progress: bool | None = None,
     ) -> None:
         self.results = list(results)
+        self.mode = mode
+        self.speed = speed
         feeds = self._build()
         if feeds:
-            self.clock = ReplayClock(
-                feeds,
-                self._deliver,
-                self._end,
-                mode=mode,  # type: ignore[arg-type]
-                speed=speed,
-                batch_rows=self.settings.batch_rows,
-                progress=progress,
-                fail=self._fail_feed,
-            )
+            self.clock = self._new_clock(feeds, mode, speed, progress)
+
+    def _new_clock(
+        self, feeds: list[Feed], mode: str, speed: float, progress: bool | None
+    ) -> ReplayClock:
+        return ReplayClock(
+            feeds,
+            self._deliver,
+            self._end,
+            mode=mode,  # type: ignore[arg-type]
+            speed=speed,
+            batch_rows=self.settings.batch_rows,
+            progress=progress,
+            fail=self._fail_feed,
+        )
 
     def _build(self) -> list[Feed]:
         pipelines: list[tuple[QueryResult, Pipeline]] = []
         values: dict[str, p.Values] = {}
-        read = sorted(
-            {
-                node.table
-                for result in self.results
-                for node in p.walk(self.plans[result.name])
-                if isinstance(node, p.Scan)
-            }
-        )
+        read = self._tables_read(self.results)
         for result in self.results:
             result.error = None
             result.status = "planned"
@@ -147,18 +161,24 @@ class Job:
         return feeds
 
     def _deliver(self, feed: str, frame: pd.DataFrame) -> None:
-        for result, pipeline in self.live:
+        for result, pipeline in list(self.live):
             if feed in pipeline.feeds and result.error is None:
                 error = pipeline.deliver(feed, frame)
                 if error is not None:
                     self._fail(result, error)
+        self._notify()
 
     def _end(self, feed: str) -> None:
-        for result, pipeline in self.live:
+        for result, pipeline in list(self.live):
             if feed in pipeline.feeds and result.error is None:
                 error = pipeline.end(feed)
                 if error is not None:
                     self._fail(result, error)
+        self._notify()
+
+    def _notify(self) -> None:
+        for listener in list(self.listeners):
+            listener()
 
     def _fail_feed(self, feed: str, error: WorkbenchError) -> None:
         """Fail the queries that read ``feed`` after its reader failed."""
@@ -188,31 +208,196 @@ class Job:
             except WorkbenchError as error:
                 logger.error("closing sink %s failed: %s", getattr(sink, "name", "?"), error)
         self.sinks.clear()
+        self.query_sinks.clear()
         self.readers.clear()
         self.failed_feeds.clear()
         self.closed = False
         clock = self.clock
-        feeds = self._build()
         if clock is not None:
-            # The clock keeps its mode and speed; its feeds restart from the start.
-            self.clock = ReplayClock(
-                feeds,
-                self._deliver,
-                self._end,
-                mode=clock.mode,
-                speed=clock.speed,
-                batch_rows=self.settings.batch_rows,
-                progress=False,
-                fail=self._fail_feed,
+            # A run_async loop of the old clock returns instead of delivering
+            # old rows into the new pipelines.
+            clock.restart()
+            self.mode, self.speed = clock.mode, clock.speed
+        feeds = self._build()
+        # The clock keeps its mode and speed; its feeds restart from the start.
+        self.clock = (
+            self._new_clock(feeds, self.mode, self.speed, False)
+            if feeds or clock is not None
+            else None
+        )
+
+    # Dynamic queries ----------------------------------------------------------------
+
+    @property
+    def ended(self) -> bool:
+        """Whether every input has ended (or the job has finished)."""
+        return self.closed or (self.clock is not None and self.clock.state == "ended")
+
+    def add(self, result: QueryResult) -> None:
+        """Add a planned query at the current position of the replay.
+
+        The query sees the rows delivered from now on. Raises ValidationError
+        when the replay has ended, when a query of that name is part of it, or
+        when the query and an INSERT INTO of the replay would read and write
+        the same table.
+        """
+        if self.ended:
+            raise ValidationError(
+                f"cannot add query {result.name!r}: the replay has ended",
+                hint="start a new replay for it",
             )
+        if any(other.name == result.name for other in self.results):
+            raise ValidationError(
+                f"query {result.name!r} is already part of the replay",
+                hint="replace it, or drop it first",
+            )
+        if result.plan is None:
+            raise ValidationError(f"query {result.name!r} has no plan to run")
+        self.plans[result.name] = result.plan
+        result.error = None
+        result.status = "planned"
+        self.results.append(result)
+        read = self._tables_read(self.results)
+        conflict = self._sink_read_by_others(result, read) or self._reads_sink_of_others(result)
+        if conflict is not None:
+            self._fail(result, conflict)
+            return
+        values: dict[str, p.Values] = {}
+        pipeline = self._compile(result, values)
+        if pipeline is None:
+            return
+        if not self._join_feeds(result, pipeline, values):
+            return
+        self.live.append((result, pipeline))
+        result.status = "running"
+        ended = set(self.clock.status().ended) if self.clock is not None else set()
+        for feed in sorted(pipeline.feeds & ended):
+            error = pipeline.end(feed)
+            if error is not None:
+                self._fail(result, error)
+        if result.error is None and pipeline.finished:
+            result.status = "finished"
+
+    def replace(self, name: str, result: QueryResult) -> bool:
+        """Put ``result`` in the place of query ``name``; return whether its state was kept.
+
+        When the new plan equals the old one (the text changed only in
+        whitespace, comments, ORDER BY or LIMIT of the display), the running
+        operators, their state and the rows emitted so far move to the new
+        result. Otherwise the old query is dropped and the new one starts at
+        the current position with empty state.
+        """
+        old = self._find(name)
+        if result.name != name:
+            raise ValidationError(
+                f"cannot replace query {name!r} with a query named {result.name!r}",
+                hint="plan the new query under the same name",
+            )
+        entry = next(((r, pl) for r, pl in self.live if r is old), None)
+        if entry is not None and old.error is None and old.plan == result.plan:
+            _, pipeline = entry
+            result.pipeline = pipeline
+            result.collector = old.collector
+            result.readers = old.readers
+            result.status = old.status
+            result.error = None
+            self.live[self.live.index(entry)] = (result, pipeline)
+            self.results[self.results.index(old)] = result
+            self.plans[name] = pipeline.plan
+            old.status = "stopped"
+            return True
+        self.drop(name)
+        self.add(result)
+        return False
+
+    def drop(self, name: str) -> QueryResult:
+        """Remove query ``name`` from the replay; the other queries go on undisturbed.
+
+        The result keeps the rows emitted so far, with status 'stopped'
+        (unless it had finished or failed). An INSERT INTO's sink is closed.
+        """
+        result = self._find(name)
+        self.results.remove(result)
+        self.live = [(r, pipeline) for r, pipeline in self.live if r is not result]
+        self.plans.pop(name, None)
+        sink = self.query_sinks.pop(name, None)
+        if sink is not None:
+            self.sinks.remove(sink)
+            try:
+                sink.close()
+            except WorkbenchError as error:
+                logger.error("closing sink %s failed: %s", getattr(sink, "name", "?"), error)
+        if result.status in ("planned", "running"):
+            result.status = "stopped"
+        # NOTE: the replay goes on reading a table that no remaining query reads.
+        return result
+
+    def _find(self, name: str) -> QueryResult:
+        for result in self.results:
+            if result.name == name:
+                return result
+        known = ", ".join(repr(result.name) for result in self.results) or "none"
+        raise ValidationError(
+            f"query {name!r} is not part of the replay", hint=f"queries of the replay: {known}"
+        )
+
+    def _tables_read(self, results: list[QueryResult]) -> list[str]:
+        return sorted(
+            {
+                node.table
+                for result in results
+                for node in p.walk(self.plans[result.name])
+                if isinstance(node, p.Scan)
+            }
+        )
+
+    def _reads_sink_of_others(self, result: QueryResult) -> WorkbenchError | None:
+        """Return the error of a new query that reads a table an INSERT of the replay writes."""
+        read = self._tables_read([result])
+        for other in self.results:
+            if other is result or other.sink is None or other.status not in ("running",):
+                continue
+            sink = self.catalog.lookup(other.sink)
+            if isinstance(sink, TableDef) and shared_storage(self.catalog, sink, read):
+                return ValidationError(
+                    f"query {result.name!r} reads {sink.name!r}, which INSERT INTO query "
+                    f"{other.name!r} of the same replay writes",
+                    hint="run the query after the replay that writes the table has ended",
+                )
+        return None
+
+    def _join_feeds(
+        self, result: QueryResult, pipeline: Pipeline, values: dict[str, p.Values]
+    ) -> bool:
+        """Open the inputs of an added query that the replay does not read yet.
+
+        Returns False when one of them cannot be read, and the query has failed.
+        """
+        missing = {feed for feed in pipeline.feeds if feed not in self.readers}
+        missing -= set(self.failed_feeds)
+        feeds = self._open_feeds(missing, values)
+        if feeds and self.clock is None:
+            self.clock = self._new_clock(feeds, self.mode, self.speed, False)
+        elif self.clock is not None:
+            for feed in feeds:
+                self.clock.add_feed(feed)
+        result.readers = [
+            self.readers[feed] for feed in sorted(pipeline.feeds) if feed in self.readers
+        ]
+        for name in pipeline.feeds:
+            if name in self.failed_feeds:
+                self._fail(result, self.failed_feeds[name])
+                return False
+        return True
 
     # Building ------------------------------------------------------------------------
 
     def _compile(self, result: QueryResult, values: dict[str, p.Values]) -> Pipeline | None:
         plan = self.plans[result.name]
+        feed_of = partial(_feed_name, result.name)
         for node in p.walk(plan):
             if isinstance(node, p.Values):
-                values[node.source_name] = node
+                values[feed_of(node)] = node
         writers: list[Callable[[pd.DataFrame], None]] = []
         # A 'memory' sink keeps the rows on the result; other sinks only receive them.
         keep = result.sink is None or self._sink_connector(result) == "memory"
@@ -228,7 +413,7 @@ class Job:
             result.name,
             time_zone=self.settings.time_zone,
             user_aggregates=self.user_aggregates,
-            feed_of=_feed_name,
+            feed_of=feed_of,
             max_partial_matches=self.settings.max_partial_matches,
         )
         pipeline = compiler.compile(plan, collector)
@@ -269,6 +454,7 @@ class Job:
             self._fail(result, error)
             return None
         self.sinks.append(sink)
+        self.query_sinks[result.name] = sink
         return sink
 
     def _open_feeds(self, names: set[str], values: dict[str, p.Values]) -> list[Feed]:
@@ -388,9 +574,55 @@ class Replay:
             clock.mode = "realtime"
             clock.set_speed(speed)
 
+    def set_mode(self, mode: str) -> None:
+        """Switch between 'max', 'realtime' (at the current speed) and 'step'."""
+        if mode not in ("max", "realtime", "step"):
+            raise ValidationError(f"invalid replay mode {mode!r}: use 'step', 'max' or 'realtime'")
+        self.job.mode = mode
+        clock = self._clock()
+        if clock is not None:
+            clock.mode = mode  # type: ignore[assignment]
+
     def status(self) -> ReplayStatus | None:
         clock = self._clock()
         return clock.status() if clock is not None else None
+
+    @property
+    def ended(self) -> bool:
+        """Whether every input has been replayed to its end."""
+        clock = self._clock()
+        return self.job.closed or clock is None or clock.state == "ended"
+
+    # Dynamic queries ----------------------------------------------------------------
+
+    def add(self, result: QueryResult) -> None:
+        """Add a planned query (a result of ``Session.sql``) at the current position.
+
+        It sees the rows delivered from now on, not the rows before. A table
+        that the replay did not read yet is read from its first row.
+        """
+        self.job.add(result)
+
+    def replace(self, name: str, result: QueryResult) -> bool:
+        """Replace query ``name`` with ``result``, planned under the same name.
+
+        Returns True when the plans are equal and the running state (and the
+        rows emitted so far) were kept, False when the old query was dropped
+        and the new one starts at the current position with empty state.
+        """
+        return self.job.replace(name, result)
+
+    def drop(self, name: str) -> QueryResult:
+        """Remove query ``name``; its result keeps the rows emitted so far."""
+        return self.job.drop(name)
+
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after every delivery of rows and every end of an input."""
+        self.job.listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[], None]) -> None:
+        if listener in self.job.listeners:
+            self.job.listeners.remove(listener)
 
 
 def check_speed(speed: float) -> None:
@@ -401,11 +633,16 @@ def check_speed(speed: float) -> None:
         )
 
 
-def _feed_name(node: p.PlanNode) -> str:
+def _feed_name(query: str, node: p.PlanNode) -> str:
+    """Return the feed of an input: the table, or the query's own inline VALUES rows.
+
+    Every query numbers its VALUES lists from 1, so their feed names carry
+    the query name to keep the lists of different queries apart.
+    """
     if isinstance(node, p.Scan):
         return node.table
     if isinstance(node, p.Values):
-        return node.source_name
+        return f"{query}:{node.source_name}"
     raise TypeError(f"{type(node).__name__} is not an input")
 
 

@@ -106,13 +106,20 @@ class Session:
         return results[-1] if results else None
 
     def execute(
-        self, text: str, *, name: str | None = None, run_queries: bool = False
+        self,
+        text: str,
+        *,
+        name: str | None = None,
+        run_queries: bool = False,
+        defer: bool = False,
     ) -> list[Result]:
         """Run every statement of ``text`` and return all their results, in order.
 
         INSERT INTO statements (and, with ``run_queries``, every SELECT too)
         run together in one replay after the last statement. Errors of those
-        queries are kept on their results rather than raised.
+        queries are kept on their results rather than raised. With ``defer``
+        no query runs: INSERT INTO results are returned planned as SELECT
+        results are, for a caller that adds them to a replay of its own.
         """
         statements = parse_script(text)
         results: list[Result] = []
@@ -121,8 +128,18 @@ class Session:
             result = self._execute(statement, name if last else None)
             if result is not None:
                 results.append(result)
-        self._run_together(results, run_queries)
+        if not defer:
+            self._run_together(results, run_queries)
         return results
+
+    def drop_query(self, name: str) -> QueryResult:
+        """Remove query ``name`` from :attr:`queries`; a replay it is part of is not changed."""
+        result = self.queries.pop(name, None)
+        if result is None:
+            known = ", ".join(repr(query) for query in self.queries) or "none"
+            raise ValidationError(f"query {name!r} not found", hint=f"known queries: {known}")
+        self._plans.pop(name, None)
+        return result
 
     def execute_script(
         self,
@@ -518,13 +535,20 @@ class Session:
         job.run(pending, mode=mode, speed=factor, progress=progress)
 
     def replay(
-        self, results: list[QueryResult] | None = None, *, mode: str = "step", speed: float = 1.0
+        self,
+        results: list[QueryResult] | None = None,
+        *,
+        mode: str = "step",
+        speed: float = 1.0,
+        progress: bool = False,
     ) -> Replay:
         """Start a controllable replay of ``results`` (default: every query not run yet).
 
         ``mode`` is 'step' (rows move on :meth:`Replay.step`), 'max' or
         'realtime' (paced at ``speed`` times real time). Nothing moves until
-        the returned :class:`Replay` is stepped or run.
+        the returned :class:`Replay` is stepped or run. ``progress`` shows a
+        progress bar while it runs. Queries can join, be replaced or leave
+        while it runs: see :meth:`Replay.add`.
         """
         if mode not in ("step", "max", "realtime"):
             raise ValidationError(f"invalid replay mode {mode!r}: use 'step', 'max' or 'realtime'")
@@ -541,7 +565,7 @@ class Session:
             user_aggregates=self.user_aggregates,
             plans={result.name: self._plans[result.name] for result in chosen},
         )
-        job.prepare(chosen, mode=mode, speed=speed, progress=False)
+        job.prepare(chosen, mode=mode, speed=speed, progress=progress)
         return Replay(job)
 
     # Python registration ------------------------------------------------------------

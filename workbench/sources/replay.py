@@ -217,6 +217,23 @@ class ReplayClock:
             self._loop.call_soon_threadsafe(self._wake.set)
         logger.debug("replay restarted with %d feeds", len(self._cursors))
 
+    def add_feed(self, feed: Feed) -> None:
+        """Add a feed while the clock runs or is paused; it is read from its first row.
+
+        The clock delivers next from the feed whose latest event time is
+        smallest, so the new feed catches up with the others in event time
+        before they move on. Raises ValueError once the clock has ended or
+        when a feed of that name is already replayed.
+        """
+        if self._state == "ended":
+            message = f"cannot add feed '{feed.name}': the replay has ended"
+            raise ValueError(message)
+        if any(cursor.name == feed.name for cursor in self._cursors):
+            message = f"feed '{feed.name}' is already replayed"
+            raise ValueError(message)
+        # NOTE: an open progress bar keeps the total of the feeds it started with.
+        self._cursors.append(FeedCursor(feed))
+
     def set_speed(self, speed: float) -> None:
         """Set the realtime pace: event-time seconds per wall-clock second."""
         self._advance_virtual_time()
