@@ -43,6 +43,13 @@ from workbench.sources.csv_reader import CsvOptions, CsvReader
 from workbench.sources.json_reader import JsonLinesReader
 from workbench.sources.parquet_reader import ParquetReader
 from workbench.sources.paths import resolve_paths
+from workbench.sources.pcap_reader import (
+    PCAP_OPTIONS,
+    PCAP_WATERMARK_DELAY,
+    open_pcap,
+    pcap_schema,
+    validate_pcap_options,
+)
 from workbench.sources.reader import DEFAULT_CHUNK_ROWS, FileReader, Reader
 from workbench.sources.syslog_reader import (
     SYSLOG_FORMATS,
@@ -197,6 +204,17 @@ register_format(
 )
 register_format(FormatSpec("json", frozenset(), _open_json))
 register_format(FormatSpec("parquet", frozenset(), _open_parquet))
+register_format(
+    FormatSpec(
+        "pcap",
+        PCAP_OPTIONS,
+        open_pcap,
+        validate_pcap_options,
+        schema=pcap_schema,
+        watermark_delay=PCAP_WATERMARK_DELAY,
+        formats=frozenset({"pcapng"}),
+    )
+)
 register_format(
     FormatSpec("zeek", ZEEK_OPTIONS, open_zeek, validate_zeek, zeek_schema, ZEEK_WATERMARK_DELAY)
 )
