@@ -12,9 +12,12 @@ from workbench.errors import UnsupportedError
 
 # Constructs that the engine does not run yet; each such case must still fail,
 # so the marker notices when one starts to pass.
-NOT_YET = {
-    "join": "joins are not supported yet",
-}
+NOT_YET: dict[str, str] = {}
+
+# Cases whose documented rows Flink itself does not return: these runs check
+# what Flink 2.3 returned (the case's flink_2_3_actual rows). The window join
+# pads a right-only row's lt.window_start and lt.window_end with NULL.
+FLINK_ACTUAL = {"042_flink_window_full_outer_join"}
 
 # Where Flink's greedy quantifiers do not backtrack, the SQL standard (and the
 # workbench) finds more matches; docs/sql.md shows the difference. These runs
@@ -61,6 +64,8 @@ def test_peer_case(run: CaseRun) -> None:
         with pytest.raises(Exception, match=error):
             execute(run)
         return
+    if run.id in FLINK_ACTUAL:
+        run = replace(run, expected=run.extra["flink_2_3_actual"])
     if run.id in STANDARD_ROWS:
         assert run.expected is not None
         run = replace(run, expected=[*run.expected, *STANDARD_ROWS[run.id]])

@@ -21,6 +21,7 @@ from workbench.events.batch import Batch
 from workbench.events.types import TypeKind
 from workbench.runtime.calc import CalcOperator
 from workbench.runtime.group_aggregate import GroupAggregateOperator
+from workbench.runtime.interval_join import IntervalJoinOperator
 from workbench.runtime.match_recognize import MatchRecognizeOperator
 from workbench.runtime.operator import Operator
 from workbench.runtime.over_aggregate import OverAggregateOperator
@@ -29,6 +30,7 @@ from workbench.runtime.scan import ScanOperator
 from workbench.runtime.session_window import SessionWindowOperator
 from workbench.runtime.union import UnionOperator
 from workbench.runtime.window_aggregate import WindowAggregateOperator
+from workbench.runtime.window_join import WindowJoinOperator
 from workbench.runtime.window_rank import WindowRankOperator
 from workbench.runtime.window_table import WindowTableOperator
 from workbench.sql import plan as p
@@ -241,6 +243,12 @@ class Compiler:
             return OverAggregateOperator(self._name("over-aggregate"), node, node.input.schema)
         if isinstance(node, p.Union):
             return UnionOperator(self._name("union"), node)
+        if isinstance(node, p.IntervalJoin):
+            return IntervalJoinOperator(self._name("interval-join"), node, self.time_zone)
+        if isinstance(node, p.WindowJoin):
+            return WindowJoinOperator(
+                self._name("window-join"), node, self.time_zone, self._zone(node)
+            )
         if isinstance(node, p.MatchRecognize):
             return MatchRecognizeOperator(
                 self._name("match-recognize"),

@@ -353,6 +353,113 @@ class Union(PlanNode):
         return f"Union(all=[true], inputs=[{len(self.branches)}])"
 
 
+JoinKind = Literal["INNER", "LEFT", "RIGHT", "FULL", "SEMI", "ANTI"]
+
+_JOIN_TYPES = {
+    "INNER": "InnerJoin",
+    "LEFT": "LeftOuterJoin",
+    "RIGHT": "RightOuterJoin",
+    "FULL": "FullOuterJoin",
+    "SEMI": "LeftSemiJoin",
+    "ANTI": "LeftAntiJoin",
+}
+
+
+@dataclass(frozen=True)
+class Join(PlanNode):
+    """The parts every two-input join shares.
+
+    The output has the left input's columns, then the right input's columns
+    under ``right_names`` (renamed where a name is taken, as Flink does:
+    ``tag`` becomes ``tag0``); SEMI and ANTI joins output the left columns
+    only. ``left_keys[i] = right_keys[i]`` are the equality conditions, each
+    evaluated on its own input; ``condition`` is the rest of the ON clause,
+    evaluated on the output columns of a candidate pair.
+    """
+
+    left: PlanNode
+    right: PlanNode
+    kind: JoinKind
+    left_keys: tuple[Expr, ...]
+    right_keys: tuple[Expr, ...]
+    condition: Expr | None
+    right_names: tuple[str, ...]
+
+    def inputs(self) -> tuple[PlanNode, ...]:
+        return (self.left, self.right)
+
+    def _common(self) -> list[str]:
+        parts = [f"joinType=[{_JOIN_TYPES[self.kind]}]"]
+        if self.left_keys:
+            pairs = ", ".join(
+                f"{left} = {right}"
+                for left, right in zip(self.left_keys, self.right_keys, strict=True)
+            )
+            parts.append(f"equiKeys=[{pairs}]")
+        if self.condition is not None:
+            parts.append(f"where=[{self.condition}]")
+        return parts
+
+
+@dataclass(frozen=True)
+class IntervalBounds:
+    """An event-time interval join's condition: lower <= left_time - right_time <= upper.
+
+    Bounds are inclusive nanoseconds; the planner turns a strict comparison
+    into an inclusive one by moving the bound one nanosecond inwards.
+    """
+
+    left_time: str
+    right_time: str
+    lower_ns: int
+    upper_ns: int
+
+    def describe(self) -> str:
+        return (
+            f"leftTime=[{self.left_time}], rightTime=[{self.right_time}], "
+            f"leftLowerBound=[{_signed_duration(self.lower_ns)}], "
+            f"leftUpperBound=[{_signed_duration(self.upper_ns)}]"
+        )
+
+
+@dataclass(frozen=True)
+class IntervalJoin(Join):
+    """A time-bounded join of two append-only inputs on their event-time attributes."""
+
+    bounds: IntervalBounds
+
+    def label(self) -> str:
+        parts = self._common()
+        parts.insert(1, f"windowBounds=[{self.bounds.describe()}]")
+        return "IntervalJoin(" + ", ".join(parts) + ")"
+
+
+@dataclass(frozen=True)
+class WindowJoin(Join):
+    """A join of two window TVF results on equal window_start and window_end.
+
+    ``left_window`` and ``right_window`` name each input's (start, end)
+    columns. Rows are buffered per window and joined once the watermark passes
+    the window's end, so only final results are emitted, as in Flink.
+    """
+
+    left_window: tuple[str, str]
+    right_window: tuple[str, str]
+    window: WindowSpec
+    precision_ns: int = 1_000_000
+
+    def label(self) -> str:
+        parts = self._common()
+        parts.insert(0, f"window=[{self.window.describe()}]")
+        return "WindowJoin(" + ", ".join(parts) + ")"
+
+
+def _signed_duration(ns: int) -> str:
+    if ns == 0:
+        return "0 s"
+    return "-" + format_duration(-ns) if ns < 0 else format_duration(ns)
+
+
 @dataclass(frozen=True)
 class MatchRecognize(PlanNode):
     """Row pattern recognition per partition, over rows in ``order``.

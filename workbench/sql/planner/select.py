@@ -12,6 +12,7 @@ from workbench.sql.plan import Calc, GroupAggregate, PlanNode, Values
 from workbench.sql.planner.aggregates import aggregate_name, find_aggregates
 from workbench.sql.planner.context import PlanContext, Special, output_name
 from workbench.sql.planner.grouping import plan_grouping
+from workbench.sql.planner.joins import plan_joins, plan_subquery_joins
 from workbench.sql.planner.match import plan_match_recognize
 from workbench.sql.planner.over import apply_rank_filter, over_windows, plan_over
 from workbench.sql.planner.planned import Planned
@@ -22,17 +23,22 @@ from workbench.sql.planner.scope import Scope, ScopeColumn, unique_names
 def plan_select(ctx: PlanContext, select: exp.Select) -> Planned:
     _reject_unsupported(ctx, select)
     from_clause = select.args.get("from_") or select.args.get("from")
+    where = select.args.get("where")
+    where_condition = where.this if where is not None else None
     if from_clause is not None:
         node, scope = plan_relation(ctx, from_clause.this)
+        joins = select.args.get("joins")
+        if joins:
+            node, scope, where_condition = plan_joins(ctx, node, scope, joins, where_condition)
         match = select.args.get("match")
         if match is not None:
             node, scope = plan_match_recognize(ctx, node, scope, match)
+        node, scope, where_condition = plan_subquery_joins(ctx, node, scope, where_condition)
     else:
         node = Values(schema=Schema(()), rows=((),), source_name=ctx.next_values_name())
         scope = Scope()
 
-    where = select.args.get("where")
-    node, condition = apply_rank_filter(ctx, node, scope, where.this if where is not None else None)
+    node, condition = apply_rank_filter(ctx, node, scope, where_condition)
     if condition is not None:
         predicate = ctx.compile(condition, scope, _no_aggregates(ctx, "WHERE"))
         ctx.require_boolean(predicate, condition, "WHERE")
@@ -85,9 +91,6 @@ def plan_select(ctx: PlanContext, select: exp.Select) -> Planned:
 
 
 def _reject_unsupported(ctx: PlanContext, select: exp.Select) -> None:
-    joins = select.args.get("joins")
-    if joins:
-        raise ctx.unsupported("joins are not supported yet", joins[0])
     for key in ("laterals", "qualify", "connect", "prewhere"):
         value = select.args.get(key)
         if value:
