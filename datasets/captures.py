@@ -21,7 +21,8 @@ ssh-guess.pcap (examples/ssh_connections.sql)
     2 s later. 10.0.0.5 holds one SSH session from 11:00:02 and 10.0.0.6
     opens one at 11:00:40. In five-minute windows that slide by one minute,
     the windows that start at 10:57, 10:58, 10:59 and 11:00 each contain the
-    12 connections of 203.0.113.23; the window from 11:01 contains 1.
+    12 connections of 203.0.113.23, the window from 10:56 contains 10 (up to
+    11:00:55) and the window from 11:01 contains 1.
 ftp-login.pcap (examples/ftp_bruteforce.sql)
     From 12:00:00: 203.0.113.7 connects to the FTP server 10.0.0.21 12 times,
     one connection every 3 s from 12:00:05, and each time sends USER admin,
