@@ -29,6 +29,7 @@ from workbench.runtime.results import ResultCollector
 from workbench.runtime.scan import ScanOperator
 from workbench.runtime.session_window import SessionWindowOperator
 from workbench.runtime.union import UnionOperator
+from workbench.runtime.unnest import UnnestOperator
 from workbench.runtime.window_aggregate import WindowAggregateOperator
 from workbench.runtime.window_join import WindowJoinOperator
 from workbench.runtime.window_rank import WindowRankOperator
@@ -245,6 +246,8 @@ class Compiler:
             return UnionOperator(self._name("union"), node)
         if isinstance(node, p.IntervalJoin):
             return IntervalJoinOperator(self._name("interval-join"), node, self.time_zone)
+        if isinstance(node, p.Unnest):
+            return UnnestOperator(self._name("unnest"), node, self.time_zone)
         if isinstance(node, p.WindowJoin):
             return WindowJoinOperator(
                 self._name("window-join"), node, self.time_zone, self._zone(node)

@@ -454,6 +454,34 @@ class WindowJoin(Join):
         return "WindowJoin(" + ", ".join(parts) + ")"
 
 
+@dataclass(frozen=True)
+class Unnest(PlanNode):
+    """CROSS JOIN UNNEST: each input row once per element of an array or entry of a map.
+
+    ``columns`` names the element's output columns: one for a scalar
+    element, one per field of a ROW element, and key and value for a map
+    entry. ``ordinality`` names the 1-based position column of WITH
+    ORDINALITY. With ``outer`` (LEFT JOIN ... ON TRUE) a row whose array is
+    empty or NULL comes out once, with NULL elements.
+    """
+
+    input: PlanNode
+    expression: Expr
+    columns: tuple[str, ...]
+    ordinality: str | None = None
+    outer: bool = False
+
+    def inputs(self) -> tuple[PlanNode, ...]:
+        return (self.input,)
+
+    def label(self) -> str:
+        join = "LeftOuterJoin" if self.outer else "InnerJoin"
+        text = f"Unnest(expr=[{self.expression}], joinType=[{join}], columns=[{', '.join(self.columns)}]"
+        if self.ordinality is not None:
+            text += f", ordinality=[{self.ordinality}]"
+        return text + ")"
+
+
 def _signed_duration(ns: int) -> str:
     if ns == 0:
         return "0 s"
