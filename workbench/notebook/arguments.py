@@ -21,7 +21,7 @@ VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class ArgumentError(ValueError):
-    """The options of a cell or a line command are invalid; the message says which."""
+    """The options of a cell or a line command are invalid; the message names the option."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,10 +38,10 @@ class _Parser(argparse.ArgumentParser):
 class CellOptions:
     """Options of a ``%%cep`` cell.
 
-    ``name`` names the last query of the cell, ``save`` saves it as a view,
-    ``execute`` False plans it without running it, ``output`` is the Python
-    variable that receives its result, and ``views`` lists the view kinds to
-    show besides the table.
+    ``name`` names the last query of the cell, and ``save`` saves it as a
+    view. ``execute`` False plans it without running it. ``output`` is the
+    Python variable that receives its result. ``views`` lists the view kinds
+    to show besides the table.
     """
 
     name: str | None = None
@@ -155,8 +155,12 @@ def parse_command(line: str) -> Command:
     parsed = _command_parser().parse_args(words)
     action = parsed.action
     if action == "replay":
-        mode = "max" if parsed.max else "step" if parsed.step else None
-        if parsed.speed is not None:
+        mode = None
+        if parsed.max:
+            mode = "max"
+        elif parsed.step:
+            mode = "step"
+        elif parsed.speed is not None:
             mode = "realtime"
         return Command(action, mode=mode, speed=parsed.speed)
     if action == "step":

@@ -1,6 +1,6 @@
 """The notebook's session: one Session per kernel, its current replay, and the live views.
 
-The magics call :class:`NotebookSession`; it holds no IPython state, so the
+The magics call :class:`NotebookSession`; it keeps no IPython state, so the
 same steps can be driven from Python and tested without a kernel.
 
 Queries of a ``%%cep`` cell join the current replay at its current
@@ -20,11 +20,16 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.events.time import MIN_WATERMARK
 from workbench.notebook.arguments import COMMANDS, CellOptions, Command
 from workbench.notebook.display import Message
 from workbench.notebook.literals import substitute
-from workbench.notebook.views import LiveView, RefreshPacer, ViewContext, view_kinds
+from workbench.notebook.views import (
+    LiveView,
+    RefreshPacer,
+    ViewContext,
+    view_kinds,
+    watermark_text,
+)
 from workbench.results import QueryResult
 from workbench.runner import Replay
 from workbench.session import Session
@@ -36,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 
 class CommandError(Exception):
-    """A ``%cep`` command cannot run in the current state; the message says what to do."""
+    """A ``%cep`` command cannot run in the current state; the message names the next step."""
 
 
 class NotebookSession:
@@ -127,7 +132,7 @@ class NotebookSession:
         return f"saved the query as view {view!r}."
 
     def _join(self, query: QueryResult, old: QueryResult | None) -> str:
-        """Put a new query into the replay; return the message that says how."""
+        """Put a new query into the replay; return a message on how it joined."""
         replay = self.replay
         active = replay is not None and not replay.ended
         if old is not None:
@@ -336,18 +341,13 @@ class NotebookSession:
                 if result.pipeline is not None
                 else 0
             )
-            watermark = collector.watermark if collector is not None else None
             rows.append(
                 {
                     "name": result.name,
                     "status": result.status,
                     "rows_out": collector.rows if collector is not None else 0,
                     "late": late,
-                    "watermark": (
-                        pd.Timestamp(watermark, unit="ns")
-                        if watermark is not None and watermark > MIN_WATERMARK
-                        else pd.NaT
-                    ),
+                    "watermark": watermark_text(result),
                     "sql": " ".join(result.sql.split()),
                 }
             )

@@ -1,11 +1,10 @@
 """Substitute Python variables into the SQL of a cell as SQL literals.
 
 ``{name}`` outside string literals, quoted identifiers and comments is
-replaced by the value of the variable ``name`` written as an SQL literal:
-strings quoted with inner quotes doubled, numbers, TRUE and FALSE, None as
-NULL, dates and times as DATE, TIME and TIMESTAMP literals, durations as
-INTERVAL literals, and lists, tuples and sets as a parenthesized list for
-``IN``. ``{{`` and ``}}`` stand for single braces. Text inside braces that is
+replaced by the value of the variable ``name``, written as an SQL literal.
+Strings are quoted with inner quotes doubled, and None becomes NULL. Dates
+and times become DATE, TIME and TIMESTAMP literals, durations INTERVAL
+literals, and lists, tuples and sets a parenthesized list for ``IN``. ``{{`` and ``}}`` stand for single braces. Text inside braces that is
 not an identifier, such as the pattern quantifiers ``{3,}`` and ``{- B -}``,
 is left as it is. The value is never pasted as Python text: a type without
 an SQL literal raises :class:`SubstitutionError`.

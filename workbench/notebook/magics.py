@@ -48,8 +48,8 @@ class CepMagic(Magics):
         self.controller.refresh_rate = self.refresh_rate
 
     def _pre_run_cell(self, info: Any) -> None:
-        # JupyterLab and Notebook 7 send the id of the cell; nbclient and the
-        # terminal send none, and then every run of a cell defines a new query.
+        # JupyterLab and Notebook 7 send the id of the cell. nbclient and the
+        # terminal send none, so there every run of a cell defines a new query.
         self._cell_id = getattr(info, "cell_id", None)
 
     @no_var_expand

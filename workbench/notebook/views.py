@@ -30,7 +30,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from workbench.errors import WorkbenchError
-from workbench.events.time import MIN_WATERMARK
+from workbench.events.time import MAX_WATERMARK, MIN_WATERMARK
 from workbench.results import QueryResult
 from workbench.runtime.results import OP_COLUMN
 
@@ -45,6 +45,7 @@ __all__ = [
     "register_view",
     "unregister_view",
     "view_kinds",
+    "watermark_text",
 ]
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class ViewPart(Protocol):
 
 @dataclass
 class ViewContext:
-    """What a view part may read besides the query result: display settings, the replay status."""
+    """Display settings and replay status that a view part may read besides the query result."""
 
     display_rows: Callable[[], int]
     replay_status: Callable[[], Any]
@@ -139,6 +140,16 @@ def latest_rows(result: QueryResult, count: int) -> pd.DataFrame:
     return tail.iloc[-count:].reset_index(drop=True)
 
 
+def watermark_text(result: QueryResult) -> str:
+    """Return the watermark of a query's output: a timestamp, 'none' yet, or 'end of input'."""
+    watermark = result.collector.watermark if result.collector is not None else None
+    if watermark is None or watermark <= MIN_WATERMARK:
+        return "none"
+    if watermark >= MAX_WATERMARK:
+        return "end of input"
+    return str(pd.Timestamp(watermark, unit="ns"))
+
+
 class TablePart:
     """The latest result rows as an HTML table."""
 
@@ -161,7 +172,10 @@ class TablePart:
         )
 
     def text(self) -> str:
-        return latest_rows(self.result, self.context.display_rows()).to_string(index=False)
+        frame = latest_rows(self.result, self.context.display_rows())
+        if len(frame) == 0:
+            return "(no rows yet: " + ", ".join(map(str, frame.columns)) + ")"
+        return frame.to_string(index=False)
 
     def close(self) -> None:
         self.widget.close()
@@ -205,21 +219,13 @@ class LiveView:
         late = 0
         if result.pipeline is not None:
             late = sum(operator.metrics.late for operator in result.pipeline.operators)
-        watermark = collector.watermark if collector is not None else None
-        shown = (
-            "none"
-            if watermark is None or watermark <= MIN_WATERMARK
-            else "end of input"
-            if result.status == "finished"
-            else str(pd.Timestamp(watermark, unit="ns"))
-        )
         return (
             f"{result.name}: {result.status} · {rows:,} rows out · {late:,} late · "
-            f"watermark {shown}"
+            f"watermark {watermark_text(result)}"
         )
 
     def update(self) -> None:
-        """Redraw every part, unless the view was closed (then unregister nothing, skip)."""
+        """Redraw the status, the message and every part; a closed view is left as it is."""
         if self.closed or self.widget.comm is None:
             self.closed = True
             return
