@@ -264,3 +264,19 @@ def test_error_display_type(shell: InteractiveShell) -> None:
     error = ValidationError("boom")
 
     assert repr(ErrorDisplay(error)) == "boom"
+
+
+def test_no_execute_keeps_named_query(shell: InteractiveShell) -> None:
+    first = run(shell, "%%cep ids\nSELECT bid_id FROM bids")
+
+    message = run(shell, "%%cep ids --no-execute\nSELECT price FROM bids")
+
+    assert "not run (--no-execute)" in message.text
+    assert workbench.notebook.session().queries == {"ids": first.result}
+
+
+def test_unknown_view_kind_adds_nothing(shell: InteractiveShell) -> None:
+    outcome = shell.run_cell("%%cep --view nope\nSELECT bid_id FROM bids")
+
+    assert not outcome.success
+    assert workbench.notebook.session().queries == {}

@@ -80,10 +80,19 @@ class NotebookSession:
         if not sql.strip():
             raise CommandError("the cell has no SQL statements")
         name = options.name or (self.cell_queries.get(cell_id) if cell_id else None)
+        if not options.execute:
+            # The query is planned only, so it must not replace a query of that name.
+            name = None
+        kinds = ("table", *(kind for kind in options.views if kind != "table"))
+        unknown = [kind for kind in kinds if kind not in view_kinds()]
+        if unknown:
+            raise CommandError(
+                f"unknown view kind {unknown[0]!r}; available: {', '.join(view_kinds())}"
+            )
         before = dict(self.session.queries)
         try:
             results = self.session.execute(sql, name=name, defer=True)
-            shown = self._start(results, options, before)
+            shown = self._start(results, options, kinds, before)
         except BaseException:
             for added in set(self.session.queries) - set(before):
                 self.session.drop_query(added)
@@ -96,7 +105,11 @@ class NotebookSession:
         return shown
 
     def _start(
-        self, results: list[Any], options: CellOptions, before: dict[str, QueryResult]
+        self,
+        results: list[Any],
+        options: CellOptions,
+        kinds: tuple[str, ...],
+        before: dict[str, QueryResult],
     ) -> Any:
         """Add the cell's queries to the replay (or leave them waiting); return the display."""
         queries = [result for result in results if isinstance(result, QueryResult)]
@@ -114,12 +127,6 @@ class NotebookSession:
         for query in queries:
             message = self._join(query, before.get(query.name))
         if isinstance(last, QueryResult):
-            kinds = ("table", *(kind for kind in options.views if kind != "table"))
-            unknown = [kind for kind in kinds if kind not in view_kinds()]
-            if unknown:
-                raise CommandError(
-                    f"unknown view kind {unknown[0]!r}; available: {', '.join(view_kinds())}"
-                )
             return self._view(last, kinds, " ".join([*notes, message]).strip())
         if notes:
             return Message("\n".join(notes))
