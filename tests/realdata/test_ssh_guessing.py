@@ -2,8 +2,10 @@
 
 The rule: three or more failed SSH passwords from one IP, followed by an
 accepted password from that IP, the accepted one less than 10 minutes after
-the first failure. The engine runs it as MATCH_RECOGNIZE over the sshd events
-of the log; the test finds the same matches with a plain Python loop.
+the first failure. The engine reads the log with the syslog-auth connector
+and runs the rule as MATCH_RECOGNIZE over its sshd password events; the test
+parses the log with its own regular expression and finds the same matches
+with a plain Python loop.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from tests.support.shared import require
@@ -36,24 +38,46 @@ SSHD_PASSWORD = re.compile(
     r"from (?P<ip>\S+) port \d+"
 )
 
+TABLE = """
+CREATE TABLE auth WITH (
+    'connector' = 'syslog-auth', 'path' = '{path}', 'syslog.year' = '{year}'
+)
+"""
+VIEW = """
+CREATE VIEW passwords AS
+SELECT ts, ip, outcome, `user`, repeats
+FROM auth
+WHERE event IN ('failed_password', 'accepted_password')
+"""
+
+#: A row with repeats = N stands for N failures, so the pattern takes a run of
+#: failure rows and counts the attempts they stand for in S's condition.
 QUERY = """
-SELECT * FROM auth MATCH_RECOGNIZE (
+SELECT * FROM passwords MATCH_RECOGNIZE (
     PARTITION BY ip
     ORDER BY ts
-    MEASURES FIRST(F.ts) AS first_fail, S.ts AS accepted_at, COUNT(F.*) AS failures
+    MEASURES FIRST(F.ts) AS first_fail, S.ts AS accepted_at, SUM(F.repeats) AS failures
     ONE ROW PER MATCH
     AFTER MATCH SKIP PAST LAST ROW
-    PATTERN (F{{{min_failures},}} S) WITHIN INTERVAL '{minutes}' MINUTE
-    DEFINE F AS outcome = 'failed', S AS outcome = 'accepted'
+    PATTERN (F+ S) WITHIN INTERVAL '{minutes}' MINUTE
+    DEFINE
+        F AS F.outcome = 'failed',
+        S AS S.outcome = 'accepted' AND SUM(F.repeats) >= {min_failures}
 )
 """
 
 
 @dataclass(frozen=True)
 class AuthLog:
-    """The sshd password events of the log, in file order, and the line counts behind them."""
+    """The sshd password events of the log, in file order, and the lines behind them.
 
+    ``events`` has one event per attempt, N for a "message repeated N times"
+    line; ``lines`` has one entry per line, with N as its last field.
+    """
+
+    path: Path
     events: list[tuple[datetime, str, str, str]]  # (ts, ip, outcome, user)
+    lines: list[tuple[datetime, str, str, str, int]]  # (ts, ip, outcome, user, repeats)
     failed_lines: int
     accepted_lines: int
 
@@ -66,6 +90,7 @@ Match = tuple[str, datetime, datetime, int]
 def auth_log() -> AuthLog:
     path = require("datasets/logs/auth.log")
     events: list[tuple[datetime, str, str, str]] = []
+    lines: list[tuple[datetime, str, str, str, int]] = []
     failed_lines = accepted_lines = 0
     for text in path.read_text(encoding="utf-8", errors="replace").splitlines():
         match = SSHD_PASSWORD.match(text)
@@ -77,18 +102,22 @@ def auth_log() -> AuthLog:
             failed_lines += 1
         else:
             accepted_lines += 1
-        for _ in range(int(match["repeats"] or 1)):
+        repeats = int(match["repeats"] or 1)
+        lines.append((ts, match["ip"], outcome, match["user"], repeats))
+        for _ in range(repeats):
             events.append((ts, match["ip"], outcome, match["user"]))
-    return AuthLog(events, failed_lines, accepted_lines)
+    return AuthLog(path, events, lines, failed_lines, accepted_lines)
 
 
-def auth_frame(log: AuthLog) -> pd.DataFrame:
-    return pd.DataFrame(log.events, columns=["ts", "ip", "outcome", "user"])
+def engine_session(log: AuthLog) -> Session:
+    session = Session(progress=False)
+    session.sql(TABLE.format(path=log.path, year=SYSLOG_YEAR))
+    session.sql(VIEW)
+    return session
 
 
 def engine_matches(log: AuthLog, min_failures: int, minutes: int) -> list[Match]:
-    session = Session(progress=False)
-    session.from_pandas("auth", auth_frame(log), rowtime="ts", watermark_delay="5 s")
+    session = engine_session(log)
     result = session.sql(QUERY.format(min_failures=min_failures, minutes=minutes))
     assert isinstance(result, QueryResult)
     output = result.to_pandas()
@@ -146,6 +175,18 @@ def test_parser_reads_every_password_line(auth_log: AuthLog) -> None:
     assert len(accepted_ips) == 4
     failed_events = sum(1 for _, _, outcome, _ in auth_log.events if outcome == "failed")
     assert failed_events > auth_log.failed_lines  # repeated messages count as attempts
+
+
+def test_connector_reads_the_same_lines(auth_log: AuthLog) -> None:
+    session = engine_session(auth_log)
+    result = session.sql("SELECT ts, ip, outcome, `user`, repeats FROM passwords")
+    assert isinstance(result, QueryResult)
+    rows = [
+        (ts.to_pydatetime(), ip, outcome, user, int(repeats))
+        for ts, ip, outcome, user, repeats in result.to_pandas().itertuples(index=False)
+    ]
+    assert rows == auth_log.lines
+    assert len(result.rejected_rows()) == 0
 
 
 @pytest.mark.parametrize(

@@ -78,6 +78,7 @@ class Directive:
     column: str
     kind: str
     comment: str
+    regex: str | None = None
 
 
 _KIND_TYPES: dict[str, DataType] = {
@@ -113,8 +114,8 @@ APACHE_DIRECTIVES: dict[str, Directive] = {
     "v": Directive("server_name", "text", "canonical server name (%v)"),
     "V": Directive("host", "text", "server name from UseCanonicalName (%V)"),
     "p": Directive("server_port", "int", "server port (%p)"),
-    "U": Directive("path", "text", "URL path without the query string (%U)"),
-    "q": Directive("query", "query", "query string without '?' (%q)"),
+    "U": Directive("path", "text", "URL path without the query string (%U)", r"[^?\s]*"),
+    "q": Directive("query", "query", "query string without '?' (%q)", r"(?:\?\S*)?"),
     "m": Directive("method", "text", "request method (%m)"),
     "H": Directive("protocol", "text", "request protocol (%H)"),
     "I": Directive("bytes_received", "bigint", "bytes received, headers included (%I)"),
@@ -317,6 +318,8 @@ def _piece(tokens: list[Token], index: int) -> str:
         else ""
     )
     kind = token.directive.kind
+    if token.directive.regex is not None:
+        return rf"(?P<{group}>{token.directive.regex})"
     if kind == "clf_time":
         return rf"\[{_clf_time(group)}\]"
     if kind == "local_time":

@@ -9,9 +9,10 @@ RFC 3164 lines are ``[<PRI>]Mmm dd hh:mm:ss host tag[pid]: message``, or the
 same with an ISO 8601 time in place of ``Mmm dd hh:mm:ss`` (rsyslog's
 RSYSLOG_FileFormat). Their times have no year and, in the classic form, no
 zone. The option 'syslog.year' sets the year of the first such line
-(default: the current UTC year, logged once per file as a warning), and a
-line whose month is more than six months before the previous line's month
-(December, then January) starts the next year. The option 'timezone'
+(default: the current UTC year, logged once per file as a warning). A line
+whose month is more than six months before the current month (December,
+then January) starts the next year, and a line more than six months after
+it (January, then a late December line) belongs to the previous year. The option 'timezone'
 (default 'UTC') sets the zone of times without an offset. ``ts`` holds UTC.
 
 RFC 5424 lines are ``<PRI>VERSION TIMESTAMP HOSTNAME APP-NAME PROCID MSGID
@@ -261,8 +262,10 @@ class AuthRule:
 
     ``event`` ending in '_' is a prefix to which the method is appended
     ('accepted_' gives 'accepted_password'). The pattern's named groups fill
-    the columns of the same name. ``app`` limits the rule to one program, and
-    ``user`` gives the user when the message names none.
+    the columns of the same name, an empty or missing group gives NULL.
+    ``app`` limits the rule to one program, and ``user`` gives the user when
+    the message names none. With ``empty_user``, an empty user name (sshd
+    writes "Invalid user  from" for an empty one) stays ''.
     """
 
     event: str
@@ -270,6 +273,7 @@ class AuthRule:
     pattern: str
     app: str | None = None
     user: str | None = None
+    empty_user: bool = False
 
 
 _SSH_FROM = r"(?P<ip>\S+) port (?P<port>\d{1,5})"
@@ -281,23 +285,29 @@ _SSH_USER = r"(?:(?:invalid |authenticating )?user (?P<user>\S+) )?"
 #: PAM's 'authentication failure' accompany a 'Failed ...' line.
 AUTH_RULES = (
     AuthRule(
-        "accepted_", "accepted", rf"^Accepted (?P<method>\S+) for (?P<user>.*?) from {_SSH_FROM}"
+        "accepted_",
+        "accepted",
+        rf"^Accepted (?P<method>\S+) for (?P<user>.*?) from {_SSH_FROM}",
+        empty_user=True,
     ),
     AuthRule(
         "failed_",
         "failed",
         rf"^Failed (?P<method>\S+) for (?:invalid user )?(?P<user>.*?) from {_SSH_FROM}",
+        empty_user=True,
     ),
     AuthRule(
         "invalid_user",
         None,
         r"^[Ii]nvalid user (?P<user>.*?) from (?P<ip>\S+)(?: port (?P<port>\d{1,5}))?\s*$",
+        empty_user=True,
     ),
     AuthRule(
         "max_auth_attempts",
         None,
         r"^error: maximum authentication attempts exceeded for (?:invalid user )?"
         rf"(?P<user>.*?) from {_SSH_FROM}",
+        empty_user=True,
     ),
     AuthRule("disconnect", None, rf"^Received disconnect from {_SSH_FROM}:"),
     AuthRule("disconnect", None, r"^Received disconnect from (?P<ip>[0-9.]+): "),
@@ -513,18 +523,41 @@ class SyslogReader(LogReader):
                     self._year,
                     YEAR_OPTION,
                 )
-        previous = np.empty(len(months), dtype=np.int64)
-        previous[0] = self._last_month or months[0]
-        previous[1:] = months[:-1]
-        # A month more than six months back is the next year (December, then January).
-        known = (months > 0) & (previous > 0)
-        wraps = np.cumsum(known & (previous - months > 6))
-        years = self._year + wraps
-        self._year = int(years[-1])
-        known_months = months[months > 0]
-        if len(known_months):
-            self._last_month = int(known_months[-1])
-        return years.astype(np.int64)
+        known = months[months > 0]
+        if not len(known):
+            return np.full(len(months), self._year, dtype=np.int64)
+        start = self._last_month or int(known[0])
+        steps = np.diff(np.concatenate([[start], known]))
+        if not (np.abs(steps) > 6).any():
+            self._last_month = int(known[-1])
+            return np.full(len(months), self._year, dtype=np.int64)
+        return self._years_across_new_year(months)
+
+    def _years_across_new_year(self, months: np.ndarray) -> np.ndarray:
+        """Return the years of lines whose months jump by more than six months somewhere.
+
+        A month more than six months before the current one starts the next
+        year (December, then January). A month more than six months after it
+        is a late line of the previous year and leaves the current month as it
+        is. Unknown months (0) get the current year.
+        """
+        years = np.empty(len(months), dtype=np.int64)
+        year = self._year
+        current = self._last_month
+        for index, month in enumerate(months.tolist()):
+            if month == 0:
+                years[index] = year
+                continue
+            if current and current - month > 6:
+                year += 1
+            elif current and month - current > 6:
+                years[index] = year - 1
+                continue
+            current = month
+            years[index] = year
+        self._year = year
+        self._last_month = current
+        return years
 
     # Checks and output ------------------------------------------------------------
 
@@ -731,7 +764,9 @@ def _auth_columns(message: pa.Array, app: pa.Array) -> dict[str, pd.Series]:
         fields = struct_fields(found.filter(pa.array(hits)))
         for name, column in fields.items():
             if name in values:
-                values[name][rows] = column.to_numpy(zero_copy_only=False)
+                keep_empty = name == "user" and rule.empty_user
+                texts = column if keep_empty else null_if(column, "")
+                values[name][rows] = texts.to_numpy(zero_copy_only=False)
         if rule.user is not None:
             values["user"][rows] = rule.user
         if rule.event.endswith("_"):
@@ -743,14 +778,13 @@ def _auth_columns(message: pa.Array, app: pa.Array) -> dict[str, pd.Series]:
         open_rows[rows] = False
     columns = {"event": _texts(event), "outcome": _texts(outcome)}
     for name in _AUTH_FIELDS:
-        columns[name] = _texts(values[name], blank_is_null=name in ("ip", "port"))
+        columns[name] = _texts(values[name])
     return columns
 
 
-def _texts(values: np.ndarray, *, blank_is_null: bool = False) -> pd.Series:
+def _texts(values: np.ndarray) -> pd.Series:
     """Return an object array of str and None as a STRING column."""
-    array = pa.array(values.tolist(), pa.large_string())
-    return string_series(null_if(array, "") if blank_is_null else array)
+    return string_series(pa.array(values.tolist(), pa.large_string()))
 
 
 def _method_word(method: str) -> str:

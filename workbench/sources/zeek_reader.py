@@ -183,23 +183,24 @@ def inspect_log(path: Path, sample_lines: int = DEFAULT_SAMPLE_LINES) -> LogFile
     header = ZeekHeader()
     samples: list[dict[str, Any]] = []
     file = CountingFile(path)
+    skipped = 0
     try:
         for raw in _head_lines(file):
             line = raw.decode("utf-8", errors="replace").rstrip("\r")
             if not line.strip():
                 continue
-            if not samples and line.startswith("#"):
+            if line.startswith("#") and not samples:
                 header = header.with_line(line)
                 continue
             if header.fields:
                 break
-            try:
-                value = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                break
-            if isinstance(value, dict):
+            value = _json_object(line)
+            if value is not None:
                 samples.append(value)
-            if len(samples) >= sample_lines:
+            else:
+                # A TSV data line before the '#fields' header: keep looking for it.
+                skipped += 1
+            if len(samples) >= sample_lines or skipped >= sample_lines:
                 break
     finally:
         file.close()
@@ -215,6 +216,16 @@ def inspect_log(path: Path, sample_lines: int = DEFAULT_SAMPLE_LINES) -> LogFile
         "not a JSON object"
     )
     raise SourceError(message)
+
+
+def _json_object(line: str) -> dict[str, Any] | None:
+    if not line.lstrip().startswith("{"):
+        return None
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _head_lines(file: CountingFile) -> Iterator[bytes]:
@@ -552,7 +563,8 @@ class ZeekReader(LogReader):
                 continue
             if not isinstance(value, dict):
                 rejected.append(position)
-                reasons.append(f"expected a JSON object, found {type(value).__name__}")
+                kind = _JSON_KINDS.get(type(value), type(value).__name__)
+                reasons.append(f"expected a JSON object, found {kind}")
                 continue
             objects.append(value)
             kept.append(position)
@@ -564,9 +576,9 @@ class ZeekReader(LogReader):
         failures: dict[int, str] = {}
         values: dict[str, Any] = {}
         flat = [dict(_flat_items(record)) for record in objects]
-        for name, kind in self._leaves:
+        for name, sql_kind in self._leaves:
             items = [record.get(name) for record in flat]
-            values[name] = _json_values(name, kind, items, failures)
+            values[name] = _json_values(name, sql_kind, items, failures)
         yield from self._emit(lines, positions, values, failures, None)
 
     # Output -------------------------------------------------------------------
@@ -665,6 +677,14 @@ def _bool_values(text: pa.Array) -> pd.Series:
 
 
 _BOOLEANS: dict[str, bool] = {"T": True, "F": False}
+_JSON_KINDS: dict[type, str] = {
+    list: "an array",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+    type(None): "null",
+}
 
 
 def _container_values(text: pa.Array, element_type: str, header: ZeekHeader) -> pd.Series:
