@@ -228,6 +228,7 @@ class Session:
             self.functions,
             self.user_aggregates,
             self.settings.time_zone,
+            state_ttl_ns=self.settings.state_ttl_ns,
         )
 
     def _next_name(self, name: str | None) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from workbench.errors import ValidationError
+from workbench.events.time import parse_duration
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,16 @@ def _speed(value: str) -> str:
     return value
 
 
+def _state_ttl(value: str) -> str:
+    """Check a duration as Flink reads one: a bare number counts milliseconds."""
+    text = value.strip()
+    try:
+        parse_duration(f"{text} ms" if text.isdigit() else text)
+    except ValueError as error:
+        raise ValueError(f"{error}; 0 keeps state forever") from None
+    return text
+
+
 def _progress(value: str) -> str:
     if value.lower() not in ("auto", "true", "false"):
         raise ValueError("use 'auto', 'true' or 'false'")
@@ -66,6 +77,13 @@ SETTINGS = {
             "UTC",
             "time zone of TIMESTAMP_LTZ values and of CURRENT_TIMESTAMP",
             _time_zone,
+        ),
+        Setting(
+            "table.exec.state.ttl",
+            "0 ms",
+            "how long a regular join keeps each row in state after it arrives, in processing "
+            "time; 0 keeps rows forever, so joins without time bounds are rejected",
+            _state_ttl,
         ),
         Setting(
             "workbench.replay.batch-rows",
@@ -157,3 +175,9 @@ class Settings(Mapping[str, str]):
     @property
     def time_zone(self) -> str:
         return self["table.local-time-zone"]
+
+    @property
+    def state_ttl_ns(self) -> int:
+        """Return 'table.exec.state.ttl' in nanoseconds (0: rows are kept forever)."""
+        text = self["table.exec.state.ttl"]
+        return parse_duration(f"{text} ms" if text.isdigit() else text)

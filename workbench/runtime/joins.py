@@ -40,6 +40,8 @@ class Piece:
     data: pd.DataFrame
     after: np.ndarray
     rank: int
+    #: The changelog kind of the rows, for a join whose output is updating.
+    kind: str = "+I"
 
 
 class SideState:
@@ -275,12 +277,15 @@ class JoinOperator(Operator):
         """Order the output pieces by when they are due and give each row its watermark."""
         pieces = [piece for piece in pieces if len(piece.data)]
         if not pieces:
-            return Batch.empty(
+            empty = Batch.empty(
                 self.output_schema.empty_frame(),
                 held_back(watermark, delay),
                 batch.ingest_ns,
                 final=ended,
             )
+            if self.node.updating:
+                empty.row_kinds = np.empty(0, dtype=object)
+            return empty
         data = (
             pieces[0].data
             if len(pieces) == 1
@@ -294,12 +299,18 @@ class JoinOperator(Operator):
         due = np.full(len(after), previous, dtype=np.int64)
         emitted_in_batch = after >= 0
         due[emitted_in_batch] = marks[after[emitted_in_batch]]
+        kinds = None
+        if self.node.updating:
+            kinds = np.concatenate(
+                [np.full(len(piece.data), piece.kind, dtype=object) for piece in pieces]
+            )[order]
         return Batch(
             data[self.output_schema.names],
             held_back_all(due, delay),
             held_back(watermark, delay),
             batch.ingest_ns,
             ended,
+            kinds,
         )
 
     def snapshot(self) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from workbench.runtime.interval_join import IntervalJoinOperator
 from workbench.runtime.match_recognize import MatchRecognizeOperator
 from workbench.runtime.operator import Operator
 from workbench.runtime.over_aggregate import OverAggregateOperator
+from workbench.runtime.regular_join import RegularJoinOperator
 from workbench.runtime.results import ResultCollector
 from workbench.runtime.scan import ScanOperator
 from workbench.runtime.session_window import SessionWindowOperator
@@ -246,6 +247,8 @@ class Compiler:
             return UnionOperator(self._name("union"), node)
         if isinstance(node, p.IntervalJoin):
             return IntervalJoinOperator(self._name("interval-join"), node, self.time_zone)
+        if isinstance(node, p.RegularJoin):
+            return RegularJoinOperator(self._name("join"), node, self.time_zone)
         if isinstance(node, p.Unnest):
             return UnnestOperator(self._name("unnest"), node, self.time_zone)
         if isinstance(node, p.WindowJoin):

@@ -455,6 +455,27 @@ class WindowJoin(Join):
 
 
 @dataclass(frozen=True)
+class RegularJoin(Join):
+    """An equi-join without time bounds, keeping each row for ``ttl_ns`` of processing time.
+
+    An inner join emits inserts only. An outer join emits a NULL-padded row
+    at once and retracts it (``-D``) when the row's first partner arrives,
+    so its result is an updating stream, as in Flink.
+    """
+
+    ttl_ns: int
+
+    @property
+    def updating(self) -> bool:
+        return self.kind != "INNER" or super().updating
+
+    def label(self) -> str:
+        parts = self._common()
+        parts.append(f"stateTtl=[{format_duration(self.ttl_ns)}]")
+        return "Join(" + ", ".join(parts) + ")"
+
+
+@dataclass(frozen=True)
 class Unnest(PlanNode):
     """CROSS JOIN UNNEST: each input row once per element of an array or entry of a map.
 

@@ -40,6 +40,8 @@ class PlanContext:
     ctes: list[str] = field(default_factory=list)
     #: Rank columns of window Top-N steps still waiting for their rank filter.
     pending_ranks: dict[str, exp.Expr] = field(default_factory=dict)
+    #: 'table.exec.state.ttl' in nanoseconds; 0 rejects joins without time bounds.
+    state_ttl_ns: int = 0
 
     def with_script(self, script: str) -> PlanContext:
         """Return a context for planning text from another script (a view's definition)."""
@@ -53,6 +55,7 @@ class PlanContext:
             self.expanding,
             self.ctes,
             self.pending_ranks,
+            self.state_ttl_ns,
         )
 
     def next_values_name(self) -> str:

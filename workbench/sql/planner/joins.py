@@ -25,6 +25,7 @@ from workbench.sql.plan import (
     IntervalJoin,
     JoinKind,
     PlanNode,
+    RegularJoin,
     Unnest,
     WindowAggregate,
     WindowJoin,
@@ -336,6 +337,10 @@ def _build_join(
             condition=condition,
         )
 
+    if condition.time_bounds and not _bounded(condition) and ctx.state_ttl_ns > 0:
+        # Half-bounded times make a regular join, whose ON clause checks the comparison.
+        condition.residual.extend(condition.time_nodes)
+        condition.time_bounds.clear()
     residual = None
     if condition.residual:
         residual = ctx.compile(_and_all(condition.residual), combined)  # type: ignore[arg-type]
@@ -373,12 +378,59 @@ def _build_join(
             residual=residual,
         )
     else:
-        raise ctx.unsupported(
-            "regular joins (without time bounds) are not supported yet",
+        plan = _regular_join(
+            ctx,
             node,
-            hint=f"supported: {SUPPORTED_JOINS}",
+            kind,
+            left=left,
+            right=right,
+            right_names=right_names,
+            condition=condition,
+            residual=residual,
         )
     return plan, _output_scope(combined, plan, left_internal)
+
+
+def _bounded(condition: _Condition) -> bool:
+    return all(None not in bounds for bounds in condition.time_bounds.values())
+
+
+def _regular_join(
+    ctx: PlanContext,
+    node: exp.Expr,
+    kind: JoinKind,
+    *,
+    left: PlanNode,
+    right: PlanNode,
+    right_names: tuple[str, ...],
+    condition: _Condition,
+    residual: Expr | None,
+) -> RegularJoin:
+    if not condition.left_keys:
+        raise ctx.unsupported(
+            "a join needs an equality between the two inputs: "
+            "a cross join would pair every row with every other row",
+            node,
+            hint=f"supported: {SUPPORTED_JOINS}, and equi-joins with 'table.exec.state.ttl' set",
+        )
+    if ctx.state_ttl_ns <= 0:
+        raise ctx.unsupported(
+            "a join without time bounds keeps every row of both inputs in state forever",
+            node,
+            hint="SET 'table.exec.state.ttl' = '1 h'; to keep rows for an hour (in processing "
+            f"time), or bound the join in time. Supported: {SUPPORTED_JOINS}",
+        )
+    return RegularJoin(
+        schema=_join_schema(left, right, right_names, kind, keep_times=False),
+        left=left,
+        right=right,
+        kind=kind,
+        left_keys=tuple(condition.left_keys),
+        right_keys=tuple(condition.right_keys),
+        condition=residual,
+        right_names=right_names,
+        ttl_ns=ctx.state_ttl_ns,
+    )
 
 
 def _join_kind(ctx: PlanContext, join: exp.Join) -> JoinKind:
