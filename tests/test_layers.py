@@ -33,6 +33,7 @@ MODULE_LAYERS = {
     "session": "session",
     "results": "session",
     "runner": "session",
+    "live": "session",
     "settings": "session",
     "cli": "cli",
 }

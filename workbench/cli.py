@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from workbench.errors import QueryError, SqlSyntaxError, WorkbenchError
+from workbench.events.time import parse_duration
 from workbench.results import FailedStatement, QueryResult, TableResult
 from workbench.session import Session
 from workbench.sql.parser import parse_statements
@@ -75,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows printed per query (default 40; 0 prints only the row counts)",
     )
     run.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    run.add_argument(
+        "--duration",
+        metavar="TIME",
+        help="how long queries on live tables (tcp, udp, http, kafka, ...) run before their "
+        "results are printed, such as '30 s' or '5 min' (default: until their inputs end or Ctrl-C)",
+    )
 
     explain = commands.add_parser("explain", help="print the plan of each query of a .sql file")
     explain.add_argument("file", type=Path, help="the .sql file")
@@ -124,6 +132,15 @@ def _check_arguments(arguments: argparse.Namespace) -> str | None:
         return None
     if arguments.max_rows < 0:
         return f"invalid --max-rows {arguments.max_rows}: use 0 or more"
+    if arguments.duration is not None:
+        try:
+            seconds = parse_duration(arguments.duration) / 1e9
+        except ValueError as error:
+            return f"invalid --duration {arguments.duration!r}: {error}"
+        if seconds <= 0:
+            return (
+                f"invalid --duration {arguments.duration!r}: use a duration above 0, such as '30 s'"
+            )
     for item in arguments.table_options:
         target, separator, _ = item.partition("=")
         table, dot, key = target.partition(".")
@@ -183,6 +200,7 @@ def _run(arguments: argparse.Namespace, text: str) -> int:
     outcomes = session.execute_script(
         text, run_queries=True, table_options=table_options(arguments.table_options)
     )
+    _wait_for_live_queries(session, arguments.duration)
     several = sum(isinstance(outcome, QueryResult) for outcome in outcomes) > 1
     status = 0
     for outcome in outcomes:
@@ -195,6 +213,32 @@ def _run(arguments: argparse.Namespace, text: str) -> int:
         elif isinstance(outcome, QueryResult) and not _print_query(arguments, outcome, several):
             status = EXIT_USER_ERROR
     return status
+
+
+def _wait_for_live_queries(session: Session, duration: str | None) -> None:
+    """Let queries on live tables run until ``duration`` passes, their inputs end, or Ctrl-C.
+
+    The run then stops with its open windows fired (drained), so the printed
+    results account for every row received.
+    """
+    runs = [run for run in session.live_runs if run.running]
+    if not runs:
+        return
+    for run in runs:
+        for source in run.sources():
+            if source.address is not None:
+                host, port = source.address
+                print(f"-- {source.name}: listening on {host}:{port}", file=sys.stderr)
+    until = f"for {duration}" if duration is not None else "until the inputs end"
+    print(f"-- reading live tables {until}; press Ctrl-C to stop", file=sys.stderr, flush=True)
+    deadline = None if duration is None else time.monotonic() + parse_duration(duration) / 1e9
+    try:
+        for run in runs:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            run.wait(remaining)
+    except KeyboardInterrupt:
+        print("-- stopping", file=sys.stderr, flush=True)
+    session.stop(drain=True)
 
 
 def _print_query(arguments: argparse.Namespace, query: QueryResult, several: bool) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from html import escape
 from typing import TYPE_CHECKING, Any, Literal
@@ -29,6 +30,7 @@ from workbench.sql.plan import (
 )
 
 if TYPE_CHECKING:
+    from workbench.live import LiveRun
     from workbench.sources import Reader
 
 #: 'stopped' is a query dropped from its replay before its inputs ended; it
@@ -106,6 +108,10 @@ class QueryResult:
     returns every output row; for an updating query (an aggregate without
     windows) it returns the final state, as a batch query would, and
     ``changelog()`` returns the updates.
+
+    A query that reads a live table (``unbounded`` names them) has no end:
+    :meth:`start` runs it in the background, ``to_pandas()`` then returns the
+    rows emitted so far, and :meth:`stop` ends it.
     """
 
     name: str
@@ -122,6 +128,10 @@ class QueryResult:
     readers: list[Reader] = field(default_factory=list)
     sink: str | None = None
     plan: PlanNode | None = None
+    #: The live tables the query reads, which never end.
+    unbounded: tuple[str, ...] = ()
+    #: The run that drives the query while it reads live tables.
+    live_run: LiveRun | None = None
 
     # Running -------------------------------------------------------------------------
 
@@ -131,7 +141,48 @@ class QueryResult:
             self.runner([self])
         return self
 
+    def start(self) -> QueryResult:
+        """Start a query on live tables in the background; return self.
+
+        Read the rows emitted so far with :meth:`to_pandas` and end the query
+        with :meth:`stop`. A query on recorded inputs runs to their end.
+        """
+        return self.run()
+
+    def stop(self, *, drain: bool = False) -> QueryResult:
+        """Stop a query on live tables (and the other queries started with it); return self.
+
+        Messages already received are processed first. With ``drain`` the
+        live inputs then end as a file does, so open windows fire and pending
+        matches complete; without it that state is discarded.
+        """
+        if self.live_run is not None:
+            self.live_run.stop(drain=drain)
+        return self
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the live inputs end (a Python iterable, a pipe) or the query stops.
+
+        Returns whether the query stopped within ``timeout`` seconds.
+        """
+        if self.live_run is None:
+            self.run()
+            return True
+        return self.live_run.wait(timeout)
+
+    def _reading(self) -> AbstractContextManager[object]:
+        """Hold the live run's lock while the query's state is read from another thread."""
+        return self.live_run.reading() if self.live_run is not None else nullcontext()
+
     def _finished(self) -> ResultCollector:
+        if self.status == "planned" and self.unbounded:
+            tables = ", ".join(repr(name) for name in self.unbounded)
+            raise ValidationError(
+                f"query {self.name!r} reads the live table {tables}, which has no end, "
+                "so it cannot run to completion",
+                hint="start it with result.start() (or Session.start()), read the rows so far "
+                "with to_pandas(), and end it with result.stop()",
+            )
         self.run()
         if self.error is not None:
             raise self.error
@@ -141,14 +192,21 @@ class QueryResult:
     # Outputs -------------------------------------------------------------------------
 
     def to_pandas(self) -> pd.DataFrame:
-        """Return the result rows (the final state for an updating query)."""
-        frame = self._finished().to_pandas()
+        """Return the result rows (the final state for an updating query).
+
+        While a query on live tables runs, these are the rows so far (at
+        most 'workbench.live.max-result-rows', the newest).
+        """
+        collector = self._finished()
+        with self._reading():
+            frame = collector.to_pandas()
         return _present(frame, self.presentation)
 
     def changelog(self) -> pd.DataFrame:
         """Return every emitted row with its change kind in column 'op' (+I, -U, +U, -D)."""
         collector = self._finished()
-        frame = collector.output()
+        with self._reading():
+            frame = collector.output()
         if OP_COLUMN not in frame.columns:
             frame = frame.assign(**{OP_COLUMN: "+I"})
         return frame
@@ -158,7 +216,8 @@ class QueryResult:
         self.run()
         if self.pipeline is None:
             return pd.DataFrame()
-        frames = [frame for operator in self.pipeline.operators for frame in operator.late_rows]
+        with self._reading():
+            frames = [frame for operator in self.pipeline.operators for frame in operator.late_rows]
         if not frames:
             return self._empty_late_rows()
         return pd.concat(frames, ignore_index=True)
@@ -182,10 +241,11 @@ class QueryResult:
     def rejected_rows(self) -> pd.DataFrame:
         """Return malformed or unplaceable input records with their source position and reason."""
         self.run()
-        parts: list[RejectedRows] = [reader.rejected for reader in self.readers]
-        if self.pipeline is not None:
-            parts.extend(operator.rejected for operator in self.pipeline.operators)
-        return concat_rejected(parts)
+        with self._reading():
+            parts: list[RejectedRows] = [reader.rejected for reader in self.readers]
+            if self.pipeline is not None:
+                parts.extend(operator.rejected for operator in self.pipeline.operators)
+            return concat_rejected(parts)
 
     def metrics(self) -> pd.DataFrame:
         """Return one row of counters per operator, latencies in milliseconds.
@@ -194,6 +254,10 @@ class QueryResult:
         convert and replaced with NULL.
         """
         self.run()
+        with self._reading():
+            return self._metrics()
+
+    def _metrics(self) -> pd.DataFrame:
         rows: list[dict[str, Any]] = []
         for reader in self.readers:
             counters = reader.counters
@@ -232,6 +296,28 @@ class QueryResult:
                     }
                 )
         return pd.DataFrame(rows)
+
+    def source_metrics(self) -> pd.DataFrame:
+        """Return the counters of the live sources the query reads, backlog included.
+
+        One row per source; empty for a query on recorded inputs. See
+        :meth:`LiveRun.source_metrics <workbench.live.LiveRun.source_metrics>`.
+        """
+        if self.live_run is None:
+            return pd.DataFrame()
+        frame = self.live_run.source_metrics()
+        if len(frame) == 0:
+            return frame
+        return frame[frame["source"].isin(self.unbounded)].reset_index(drop=True)
+
+    def connections(self) -> pd.DataFrame:
+        """Return one row per peer of the live sources the query reads, with rates."""
+        if self.live_run is None:
+            return pd.DataFrame()
+        frame = self.live_run.connections()
+        if len(frame) == 0:
+            return frame
+        return frame[frame["source"].isin(self.unbounded)].reset_index(drop=True)
 
     def explain(self) -> str:
         return self.explain_text

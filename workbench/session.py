@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from workbench.events.infer import schema_from_frame
 from workbench.events.schema import Column, Schema
 from workbench.events.time import parse_duration
 from workbench.events.types import DataType, TimeAttribute
+from workbench.live import LiveJob, LiveRun
 from workbench.results import FailedStatement, QueryResult, StatementResult, TableResult
 from workbench.runner import Job, Replay, check_speed
 from workbench.runtime.match.automaton import Automaton
@@ -41,6 +42,7 @@ from workbench.runtime.match_recognize import pattern_automaton
 from workbench.settings import SettingError, Settings
 from workbench.sinks import known_sink_connectors, validate_sink_options
 from workbench.sources import known_connectors, validate_source_options
+from workbench.sources.live import live_options
 from workbench.sql.aggregates import BUILTIN_AGGREGATES, UserAggregate, UserAggregateDef
 from workbench.sql.catalog import Catalog, TableDef, ViewDef
 from workbench.sql.functions import FunctionRegistry
@@ -51,7 +53,7 @@ from workbench.sql.parser import (
     parse_statements,
     span,
 )
-from workbench.sql.plan import PlanNode, WatermarkSpec
+from workbench.sql.plan import PlanNode, Scan, WatermarkSpec, walk
 from workbench.sql.planner import PlanContext, explain, plan_insert, plan_query_statement
 from workbench.sql.planner.ddl import option_position, table_from_ddl, view_from_ddl
 from workbench.sql.sqltypes import parse_type
@@ -87,6 +89,10 @@ class Session:
 
     # Statements ----------------------------------------------------------------------
 
+        #: Python iterables of tables registered with from_iterable, by table name.
+        self._objects: dict[str, Any] = {}
+        #: Runs of queries on live tables, newest last.
+        self.live_runs: list[LiveRun] = []
     def sql(self, text: str, *, name: str | None = None) -> Result | None:
         """Run every statement of ``text``; return the result of the last one.
 
@@ -260,6 +266,7 @@ class Session:
         self.queries[query_name] = result
         return result
 
+        result.unbounded = self._live_tables(planned.node)
     def _insert(self, statement: Statement, name: str | None) -> QueryResult:
         assert statement.node is not None
         planned = plan_insert(self._context(statement), statement.node)  # type: ignore[arg-type]
@@ -285,6 +292,7 @@ class Session:
         self.queries[query_name] = result
         return result
 
+        result.unbounded = self._live_tables(planned.node)
     def _create_table(self, statement: Statement) -> StatementResult:
         assert statement.node is not None
         table = table_from_ddl(self._context(statement), statement.node, statement.text)  # type: ignore[arg-type]
@@ -517,7 +525,11 @@ class Session:
     # Running -------------------------------------------------------------------------
 
     def run(self, results: list[QueryResult], *, speed: str | float | None = None) -> None:
-        """Replay the inputs of ``results`` once, running all of them together."""
+        """Replay the inputs of ``results`` once, running all of them together.
+
+        Queries that read live tables are started in the background instead,
+        together, as :meth:`start` starts them.
+        """
         pending = [result for result in results if result.status == "planned"]
         if not pending:
             return
@@ -557,6 +569,10 @@ class Session:
         chosen = (
             results
             if results is not None
+        live = [result for result in pending if result.unbounded]
+        if live:
+            self.start(live)
+            pending = [result for result in pending if not result.unbounded]
             else [q for q in self.queries.values() if q.status == "planned"]
         )
         job = Job(
@@ -573,6 +589,46 @@ class Session:
 
     def from_pandas(
         self,
+    def start(self, results: list[QueryResult] | None = None) -> LiveRun:
+        """Run queries on live tables in the background; return the run that controls them.
+
+        ``results`` defaults to every planned query that reads a live table.
+        The call returns once the sources listen (``LiveRun.address`` gives a
+        server's port). Results then show the rows so far; ``LiveRun.stop``
+        or ``QueryResult.stop`` ends the run.
+        """
+        chosen = (
+            [result for result in results if result.status == "planned"]
+            if results is not None
+            else [q for q in self.queries.values() if q.status == "planned" and q.unbounded]
+        )
+        job = LiveJob(
+            catalog=self.catalog,
+            settings=self.settings,
+            base_dir=self.base_dir,
+            user_aggregates=self.user_aggregates,
+            plans={result.name: self._plans[result.name] for result in chosen},
+            objects=dict(self._objects),
+        )
+        run = LiveRun(job, chosen)
+        self.live_runs.append(run)
+        return run.start()
+
+    def stop(self, *, drain: bool = False) -> None:
+        """Stop every live run of the session (see :meth:`LiveRun.stop`)."""
+        for run in self.live_runs:
+            run.stop(drain=drain)
+
+    def _live_tables(self, plan: PlanNode) -> tuple[str, ...]:
+        """Return the live tables a plan reads, which have no end."""
+        names = {node.table for node in walk(plan) if isinstance(node, Scan)}
+        live = []
+        for name in sorted(names):
+            table = self.catalog.lookup(name)
+            if isinstance(table, TableDef) and table.frame is None and not table.bounded:
+                live.append(table.name)
+        return tuple(live)
+
         name: str,
         frame: pd.DataFrame,
         rowtime: str | None = None,
@@ -680,6 +736,83 @@ def _watermark_delay(value: str | float | pd.Timedelta | None) -> int:
         return 0
     try:
         delay = parse_duration(value)
+    def from_iterable(
+        self,
+        name: str,
+        items: Iterable[Any] | AsyncIterable[Any],
+        schema: Mapping[str, str | DataType],
+        rowtime: str | None = None,
+        watermark_delay: str | float | pd.Timedelta | None = None,
+        *,
+        options: Mapping[str, str] | None = None,
+    ) -> None:
+        """Register an iterable, iterator, async iterable or async generator as a live table.
+
+        Items are dicts, tuples in the order of ``schema`` (column name to SQL
+        type), or DataFrames. Queries on the table start with
+        ``QueryResult.start()``; the table ends when ``items`` is exhausted,
+        so a generator feeds one run. ``rowtime`` and ``watermark_delay``
+        are as in :meth:`from_pandas`; ``options`` are live source options
+        such as 'scan.batch.interval' or 'scan.watermark.idle-timeout'.
+        """
+        if not isinstance(items, Iterable | AsyncIterable) or isinstance(
+            items, str | bytes | pd.DataFrame
+        ):
+            raise ValidationError(
+                f"from_iterable needs an iterable or an async iterable of rows, got {type(items).__name__}",
+                hint="for a DataFrame use from_pandas",
+            )
+        if not schema:
+            raise ValidationError(
+                "from_iterable needs a schema: a mapping of column names to SQL types",
+                hint="for example schema={'ts': 'TIMESTAMP(3)', 'host': 'STRING'}",
+            )
+        types = {
+            column_name: parse_type(kind) if isinstance(kind, str) else kind
+            for column_name, kind in schema.items()
+        }
+        watermark = None
+        if rowtime is not None:
+            if rowtime not in types or not types[rowtime].is_timestamp:
+                raise ValidationError(
+                    f"rowtime column {rowtime!r} needs a TIMESTAMP column in the schema: {list(types)}"
+                )
+            delay = _watermark_delay(watermark_delay)
+            text = f"{rowtime} - INTERVAL '{delay / 1e9:g}' SECOND" if delay else rowtime
+            watermark = WatermarkSpec(rowtime, delay, text)
+        elif watermark_delay is not None:
+            raise ValidationError("watermark_delay needs a rowtime column")
+        table_options = {**(options or {}), "connector": "python"}
+        try:
+            live_options(table_options)
+        except SourceError as error:
+            raise ValidationError(str(error)) from None
+        physical = Schema(tuple(Column(column_name, kind) for column_name, kind in types.items()))
+        full = Schema(
+            tuple(
+                Column(
+                    c.name,
+                    c.type.with_time_attribute(TimeAttribute.ROWTIME)
+                    if c.name == rowtime
+                    else c.type,
+                )
+                for c in physical.columns
+            )
+        )
+        if isinstance(self.catalog.lookup(name), ViewDef):
+            raise ValidationError(f"{name!r} is a view; choose another name for the table")
+        self.catalog.add(
+            TableDef(
+                name=name,
+                physical=physical,
+                schema=full,
+                watermark=watermark,
+                options=table_options,
+            ),
+            replace=True,
+        )
+        self._objects[name] = items
+
     except (ValueError, TypeError, OverflowError) as error:
         raise ValidationError(
             f"invalid watermark_delay {value!r}: {error}",

@@ -101,6 +101,12 @@ SETTINGS = {
             "workbench.replay.progress", "auto", "show a progress bar on long replays", _progress
         ),
         Setting(
+            "workbench.live.max-result-rows",
+            "100000",
+            "result rows a query on a live feed keeps for to_pandas(); older rows are discarded",
+            _positive_int,
+        ),
+        Setting(
             "workbench.match.max-partial-matches",
             "100000",
             "partial matches MATCH_RECOGNIZE may hold in one partition before the query fails",

@@ -120,6 +120,20 @@ class Pipeline:
                 self._run(entry, entry.operator.finish)
         return self.error
 
+    def advance(self, feed: str, event_time_ns: int) -> WorkbenchError | None:
+        """Move the watermark of a quiet live table as if an event of ``event_time_ns`` had come.
+
+        Returns the error that stopped the query, if any.
+        """
+        if self.error is not None or feed in self.ended_feeds:
+            return self.error
+        for entry in self.entries:
+            if entry.feed == feed and self.error is None:
+                batch = entry.operator.advance(event_time_ns)
+                if batch is not None:
+                    self._run(entry, partial(_same, batch))
+        return self.error
+
     def snapshot(self) -> dict[str, Any]:
         """Return the state of every operator, by operator name, as plain picklable data."""
         return {operator.name: operator.snapshot() for operator in self.operators}
@@ -266,6 +280,10 @@ class Compiler:
         raise QueryRuntimeError(
             f"no operator for plan step {type(node).__name__}", query=self.query
         )
+
+
+def _same(batch: Batch) -> Batch:
+    return batch
 
 
 def _fold_renames(calc: CalcOperator, upstreams: list[Stream]) -> None:

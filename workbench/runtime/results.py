@@ -24,7 +24,10 @@ class ResultCollector:
 
     ``keep`` False forwards to the writers only, so an unbounded INSERT does
     not grow memory. ``on_rows`` is called after every non-empty batch (views
-    and live displays use it).
+    and live displays use it). With ``max_rows`` set (queries on live feeds),
+    at most about that many rows are kept: the oldest appended rows are
+    discarded, and an updating result's changelog is folded into its current
+    state; ``rows_discarded`` counts the rows no longer kept.
     """
 
     def __init__(
@@ -45,6 +48,10 @@ class ResultCollector:
         self.rows = 0
         self.watermark: int | None = None
         self.finished = False
+        self.max_rows: int | None = None
+        self.rows_discarded = 0
+        self._kept = 0
+        self._compact_at: int | None = None
 
     def process(self, batch: Batch) -> None:
         self.watermark = batch.watermark
@@ -63,10 +70,27 @@ class ResultCollector:
         self.rows += len(data)
         if self.keep:
             self.frames.append(data)
+            self._kept += len(data)
+            if self.max_rows is not None and self._kept > (self._compact_at or self.max_rows):
+                self._compact(self.max_rows)
         for write in self.writers:
             write(data)
         if self.on_rows is not None:
             self.on_rows(batch)
+
+    def _compact(self, max_rows: int) -> None:
+        """Keep about ``max_rows`` rows: the newest appended rows, or an updating result's state."""
+        frame = self.output()
+        if self.updating:
+            state = materialize(frame, self.schema)
+            kept = state.assign(**{OP_COLUMN: "+I"})
+            # A state larger than the limit is kept whole; fold again once it doubles.
+            self._compact_at = max(max_rows, 2 * len(kept))
+        else:
+            kept = frame.iloc[-max_rows:].reset_index(drop=True)
+        self.rows_discarded += len(frame) - len(kept)
+        self.frames = [kept]
+        self._kept = len(kept)
 
     def output(self) -> pd.DataFrame:
         """Return every row emitted so far (for updating results: the changelog)."""
@@ -86,6 +110,9 @@ class ResultCollector:
 
     def clear(self) -> None:
         self.frames.clear()
+        self._kept = 0
+        self._compact_at = None
+        self.rows_discarded = 0
         self.rows = 0
         self.watermark = None
         self.finished = False

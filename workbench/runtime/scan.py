@@ -68,6 +68,23 @@ class ScanOperator(Operator):
         self.metrics.rows_out += len(batch)
         return batch
 
+    def advance(self, event_time_ns: int) -> Batch | None:
+        """Return a batch without rows that moves the watermark to ``event_time_ns`` minus the delay.
+
+        A live table that has been quiet for its idle timeout calls this, so
+        its windows close. Returns None when the watermark would not move.
+        """
+        spec = self.node.watermark
+        if spec is None:
+            return None
+        watermark = event_time_ns - spec.delay_ns
+        if watermark <= self.watermark:
+            return None
+        self.watermark = watermark
+        return Batch.empty(
+            self.output_schema.empty_frame(), watermark, ingest_ns=time.perf_counter_ns()
+        )
+
     def finish(self) -> Batch:
         """Return the final batch: the end of a bounded input fires everything."""
         return Batch.empty(

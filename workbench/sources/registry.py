@@ -41,6 +41,12 @@ from workbench.sources.access_log_reader import (
 )
 from workbench.sources.csv_reader import CsvOptions, CsvReader
 from workbench.sources.json_reader import JsonLinesReader
+from workbench.sources.live import (
+    is_live_connector,
+    live_connectors,
+    live_reader_schema,
+    validate_live_options,
+)
 from workbench.sources.parquet_reader import ParquetReader
 from workbench.sources.paths import resolve_paths
 from workbench.sources.pcap_reader import (
@@ -253,7 +259,7 @@ register_format(
 
 
 def known_connectors() -> list[str]:
-    return sorted({"filesystem", *_FORMATS})
+    return sorted({"filesystem", *_FORMATS, *live_connectors()})
 
 
 def suggest(word: str, choices: list[str]) -> str:
@@ -310,6 +316,9 @@ def validate_source_options(options: Mapping[str, str], schema: Schema) -> None:
 
     Files are looked up by :func:`open_reader`, not here.
     """
+    if is_live_connector(options.get("connector", "")):
+        validate_live_options(options, schema)
+        return
     spec = _format_of(options)
     connector = options["connector"]
     valid = sorted({"connector", "format", *FILE_OPTIONS, *spec.options})
@@ -356,6 +365,13 @@ def reader_schema(options: Mapping[str, str]) -> ReaderSchema | None:
     None when the connector needs a declared column list (CSV, JSON,
     Parquet). Raises SourceError for an unknown connector or a bad option.
     """
+    if is_live_connector(options.get("connector", "")):
+        live = live_reader_schema(options)
+        return (
+            None
+            if live is None
+            else ReaderSchema(live.schema, live.time_column, live.watermark_delay_ns)
+        )
     spec = _format_of(options)
     if spec.schema is None:
         return None
@@ -369,7 +385,10 @@ def reader_schema(options: Mapping[str, str]) -> ReaderSchema | None:
 
 def self_describing_connectors() -> list[str]:
     """Return the connectors whose tables may omit their column list."""
-    return sorted(name for name, spec in _FORMATS.items() if spec.schema is not None)
+    files = [name for name, spec in _FORMATS.items() if spec.schema is not None]
+    return sorted(
+        [*files, *(name for name in live_connectors() if live_reader_schema({"connector": name}))]
+    )
 
 
 def _delay_option(options: Mapping[str, str]) -> int:
@@ -426,6 +445,12 @@ def open_reader(
     hidden columns (see :class:`~workbench.sources.reader.FileReader`).
     """
     validate_source_options(options, schema)
+    if is_live_connector(options["connector"]):
+        message = (
+            f"table '{name}' reads the live connector '{options['connector']}', which has no "
+            "end to read to: start its queries with QueryResult.start() or Session.start()"
+        )
+        raise SourceError(message)
     spec = _format_of(options)
     paths = resolve_paths(options["path"], base_dir)
     reader = spec.open(name, paths, schema, options, chunk_rows)

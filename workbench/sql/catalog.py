@@ -9,6 +9,7 @@ import pandas as pd
 from sqlglot import exp
 
 from workbench.events.schema import Schema
+from workbench.sources.live import is_live_connector
 from workbench.sql.plan import WatermarkSpec
 
 
@@ -43,8 +44,8 @@ class TableDef:
 
     @property
     def bounded(self) -> bool:
-        """Whether the table is a recording with an end (files, DataFrames)."""
-        return True
+        """Whether the table is a recording with an end (files, DataFrames), not a live feed."""
+        return not is_live_connector(self.connector)
 
 
 @dataclass
