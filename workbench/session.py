@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlglot import exp
@@ -58,6 +58,9 @@ from workbench.sql.planner import PlanContext, explain, plan_insert, plan_query_
 from workbench.sql.planner.ddl import option_position, table_from_ddl, view_from_ddl
 from workbench.sql.sqltypes import parse_type
 
+if TYPE_CHECKING:
+    from workbench.testing.fuzz import FuzzResult
+
 logger = logging.getLogger(__name__)
 
 Result = QueryResult | StatementResult | TableResult
@@ -86,13 +89,13 @@ class Session:
         self.queries: dict[str, QueryResult] = {}
         self._plans: dict[str, PlanNode] = {}
         self._counter = 0
-
-    # Statements ----------------------------------------------------------------------
-
         #: Python iterables of tables registered with from_iterable, by table name.
         self._objects: dict[str, Any] = {}
         #: Runs of queries on live tables, newest last.
         self.live_runs: list[LiveRun] = []
+
+    # Statements ----------------------------------------------------------------------
+
     def sql(self, text: str, *, name: str | None = None) -> Result | None:
         """Run every statement of ``text``; return the result of the last one.
 
@@ -263,10 +266,10 @@ class Session:
             # names are unique, so the collector uses them.
             result.schema = planned.node.schema
         self._plans[query_name] = planned.node
+        result.unbounded = self._live_tables(planned.node)
         self.queries[query_name] = result
         return result
 
-        result.unbounded = self._live_tables(planned.node)
     def _insert(self, statement: Statement, name: str | None) -> QueryResult:
         assert statement.node is not None
         planned = plan_insert(self._context(statement), statement.node)  # type: ignore[arg-type]
@@ -289,10 +292,10 @@ class Session:
             plan=planned.node,
         )
         self._plans[query_name] = planned.node
+        result.unbounded = self._live_tables(planned.node)
         self.queries[query_name] = result
         return result
 
-        result.unbounded = self._live_tables(planned.node)
     def _create_table(self, statement: Statement) -> StatementResult:
         assert statement.node is not None
         table = table_from_ddl(self._context(statement), statement.node, statement.text)  # type: ignore[arg-type]
@@ -522,6 +525,41 @@ class Session:
             raise ValidationError("the query has no MATCH_RECOGNIZE", sql=query)
         return found
 
+    def fuzz(
+        self,
+        rule: str | QueryResult,
+        *,
+        mode: str | None = None,
+        holds: str | Callable[..., bool] | None = None,
+        given: str | None = None,
+        against: str | QueryResult | None = None,
+        **options: Any,
+    ) -> FuzzResult:
+        """Search with hypothesis for the smallest input stream that shows something about a rule.
+
+        'fire' (the default) finds a stream on which ``rule`` emits a row;
+        'property' (the default with ``holds``) one on which the output breaks
+        ``holds``; 'compare' (the default with ``against``) one on which the
+        two rules emit different rows. ``rule`` is a query name, a view name
+        or SELECT text over this session's tables, which keep their columns
+        and watermark but get generated rows; this session is not changed.
+        ``options`` are the fields of
+        :class:`~workbench.testing.fuzz.FuzzOptions` (max_rows, max_examples,
+        keys, values, ranges, time_span, out_of_order, nulls, seed, ...).
+        """
+        # The testing layer builds on the session, so it is imported here, on use.
+        from workbench.testing.fuzz import FuzzOptions, fuzz  # noqa: PLC0415
+
+        return fuzz(
+            self,
+            rule,
+            mode=mode,  # type: ignore[arg-type]
+            holds=holds,
+            given=given,
+            against=against,
+            options=FuzzOptions(**options),
+        )
+
     # Running -------------------------------------------------------------------------
 
     def run(self, results: list[QueryResult], *, speed: str | float | None = None) -> None:
@@ -531,6 +569,10 @@ class Session:
         together, as :meth:`start` starts them.
         """
         pending = [result for result in results if result.status == "planned"]
+        live = [result for result in pending if result.unbounded]
+        if live:
+            self.start(live)
+            pending = [result for result in pending if not result.unbounded]
         if not pending:
             return
         setting = str(speed if speed is not None else self.settings["workbench.replay.speed"])
@@ -547,48 +589,6 @@ class Session:
         )
         job.run(pending, mode=mode, speed=factor, progress=progress)
 
-    def replay(
-        self,
-        results: list[QueryResult] | None = None,
-        *,
-        mode: str = "step",
-        speed: float = 1.0,
-        progress: bool = False,
-    ) -> Replay:
-        """Start a controllable replay of ``results`` (default: every query not run yet).
-
-        ``mode`` is 'step' (rows move on :meth:`Replay.step`), 'max' or
-        'realtime' (paced at ``speed`` times real time). Nothing moves until
-        the returned :class:`Replay` is stepped or run. ``progress`` shows a
-        progress bar while it runs. Queries can join, be replaced or leave
-        while it runs: see :meth:`Replay.add`.
-        """
-        if mode not in ("step", "max", "realtime"):
-            raise ValidationError(f"invalid replay mode {mode!r}: use 'step', 'max' or 'realtime'")
-        check_speed(speed)
-        chosen = (
-            results
-            if results is not None
-        live = [result for result in pending if result.unbounded]
-        if live:
-            self.start(live)
-            pending = [result for result in pending if not result.unbounded]
-            else [q for q in self.queries.values() if q.status == "planned"]
-        )
-        job = Job(
-            catalog=self.catalog,
-            settings=self.settings,
-            base_dir=self.base_dir,
-            user_aggregates=self.user_aggregates,
-            plans={result.name: self._plans[result.name] for result in chosen},
-        )
-        job.prepare(chosen, mode=mode, speed=speed, progress=progress)
-        return Replay(job)
-
-    # Python registration ------------------------------------------------------------
-
-    def from_pandas(
-        self,
     def start(self, results: list[QueryResult] | None = None) -> LiveRun:
         """Run queries on live tables in the background; return the run that controls them.
 
@@ -629,6 +629,44 @@ class Session:
                 live.append(table.name)
         return tuple(live)
 
+    def replay(
+        self,
+        results: list[QueryResult] | None = None,
+        *,
+        mode: str = "step",
+        speed: float = 1.0,
+        progress: bool = False,
+    ) -> Replay:
+        """Start a controllable replay of ``results`` (default: every query not run yet).
+
+        ``mode`` is 'step' (rows move on :meth:`Replay.step`), 'max' or
+        'realtime' (paced at ``speed`` times real time). Nothing moves until
+        the returned :class:`Replay` is stepped or run. ``progress`` shows a
+        progress bar while it runs. Queries can join, be replaced or leave
+        while it runs: see :meth:`Replay.add`.
+        """
+        if mode not in ("step", "max", "realtime"):
+            raise ValidationError(f"invalid replay mode {mode!r}: use 'step', 'max' or 'realtime'")
+        check_speed(speed)
+        chosen = (
+            results
+            if results is not None
+            else [q for q in self.queries.values() if q.status == "planned"]
+        )
+        job = Job(
+            catalog=self.catalog,
+            settings=self.settings,
+            base_dir=self.base_dir,
+            user_aggregates=self.user_aggregates,
+            plans={result.name: self._plans[result.name] for result in chosen},
+        )
+        job.prepare(chosen, mode=mode, speed=speed, progress=progress)
+        return Replay(job)
+
+    # Python registration ------------------------------------------------------------
+
+    def from_pandas(
+        self,
         name: str,
         frame: pd.DataFrame,
         rowtime: str | None = None,
@@ -698,44 +736,6 @@ class Session:
             replace=True,
         )
 
-    def register_function(
-        self,
-        name: str,
-        func: Callable[..., Any],
-        result_type: str | DataType,
-        *,
-        vectorized: bool = True,
-    ) -> None:
-        """Add a scalar function implemented in Python (vectorized over pandas Series by default)."""
-        kind = parse_type(result_type) if isinstance(result_type, str) else result_type
-        self.functions.register_scalar(name, func, kind, vectorized=vectorized)
-
-    def register_aggregate(
-        self,
-        name: str,
-        factory: Callable[[], UserAggregate],
-        result_type: str | DataType,
-        *,
-        arity: int = 1,
-    ) -> None:
-        """Add an aggregate function: ``factory()`` makes one accumulator object per group."""
-        kind = parse_type(result_type) if isinstance(result_type, str) else result_type
-        self.user_aggregates[name.upper()] = UserAggregateDef(name.upper(), factory, kind, arity)
-
-    def tables(self) -> pd.DataFrame:
-        rows = [
-            {"name": entry.name, "kind": "view" if isinstance(entry, ViewDef) else "table"}
-            for entry in self.catalog.entries.values()
-        ]
-        return pd.DataFrame(rows, columns=["name", "kind"])
-
-
-def _watermark_delay(value: str | float | pd.Timedelta | None) -> int:
-    """Return the ``watermark_delay`` of from_pandas in nanoseconds (0 for None)."""
-    if value is None:
-        return 0
-    try:
-        delay = parse_duration(value)
     def from_iterable(
         self,
         name: str,
@@ -813,6 +813,44 @@ def _watermark_delay(value: str | float | pd.Timedelta | None) -> int:
         )
         self._objects[name] = items
 
+    def register_function(
+        self,
+        name: str,
+        func: Callable[..., Any],
+        result_type: str | DataType,
+        *,
+        vectorized: bool = True,
+    ) -> None:
+        """Add a scalar function implemented in Python (vectorized over pandas Series by default)."""
+        kind = parse_type(result_type) if isinstance(result_type, str) else result_type
+        self.functions.register_scalar(name, func, kind, vectorized=vectorized)
+
+    def register_aggregate(
+        self,
+        name: str,
+        factory: Callable[[], UserAggregate],
+        result_type: str | DataType,
+        *,
+        arity: int = 1,
+    ) -> None:
+        """Add an aggregate function: ``factory()`` makes one accumulator object per group."""
+        kind = parse_type(result_type) if isinstance(result_type, str) else result_type
+        self.user_aggregates[name.upper()] = UserAggregateDef(name.upper(), factory, kind, arity)
+
+    def tables(self) -> pd.DataFrame:
+        rows = [
+            {"name": entry.name, "kind": "view" if isinstance(entry, ViewDef) else "table"}
+            for entry in self.catalog.entries.values()
+        ]
+        return pd.DataFrame(rows, columns=["name", "kind"])
+
+
+def _watermark_delay(value: str | float | pd.Timedelta | None) -> int:
+    """Return the ``watermark_delay`` of from_pandas in nanoseconds (0 for None)."""
+    if value is None:
+        return 0
+    try:
+        delay = parse_duration(value)
     except (ValueError, TypeError, OverflowError) as error:
         raise ValidationError(
             f"invalid watermark_delay {value!r}: {error}",
