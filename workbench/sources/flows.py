@@ -6,8 +6,9 @@ receiver of a SYN-ACK seen first (as Zeek flips such connections), or else
 the sender of the first packet. A flow ends:
 
 - at a TCP RST (the RST is the flow's last packet),
-- when both sides have sent a FIN and the other side of the second FIN
-  sends its next packet (normally the ACK of that FIN),
+- when both sides' FINs are acknowledged (the packet carrying the second
+  acknowledgment is the flow's last), so retransmitted FINs and their ACKs
+  stay in the flow,
 - when the initiator sends a new SYN after its side has closed or reset
   (the SYN starts the next flow),
 - after ``timeout`` without packets: ``ts`` is then the last packet's time
@@ -42,6 +43,7 @@ _ACK = 0x10
 _TCP = 6
 _UDP = 17
 _PROTOCOL_NAMES = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmpv6"}
+_SEQ_MASK = 0xFFFFFFFF
 
 # Endpoint states of Zeek's TCP analyzer (TCP_Endpoint.h).
 INACTIVE = 0
@@ -62,7 +64,9 @@ class _Endpoint:
     packets: int = 0
     bytes: int = 0
     payload: int = 0
-    fin: bool = False
+    #: Sequence number just past this side's last FIN, and whether the peer acknowledged it.
+    fin_end: int | None = None
+    fin_acked: bool = False
 
     def set_state(self, state: int) -> None:
         self.previous = self.state
@@ -86,8 +90,6 @@ class _Flow:
     #: sent no SYN-ACK, pure ACK, FIN or multi-flag packet before its RST.
     syn_first: bool = False
     quiet_before_rst: bool = True
-    #: Which side (True: initiator) sent the FIN that closed both directions.
-    second_fin_by_orig: bool | None = None
 
 
 def _update_tcp(flow: _Flow, from_orig: bool, flags: int, payload: int) -> None:
@@ -135,8 +137,11 @@ def _update_tcp(flow: _Flow, from_orig: bool, flags: int, payload: int) -> None:
             endpoint.set_state(RESET)
     elif state == CLOSED and rst and peer.state != CLOSED:
         endpoint.set_state(RESET)
-    if fin:
-        endpoint.fin = True
+
+
+def seq_at_or_after(number: int, reference: int) -> bool:
+    """Return whether a 32-bit sequence number is ``reference`` or later (RFC 1982 arithmetic)."""
+    return ((number - reference) & _SEQ_MASK) < 0x80000000
 
 
 def tcp_state(flow: _Flow) -> str:
@@ -207,7 +212,7 @@ class FlowTracker:
 
     def _packet(self, packet: tuple[Any, ...]) -> None:
         """Count one packet (a tuple of :func:`_packet_lists`) in its flow and update the flow's state."""
-        ts, src, dst, sport, dport, proto, flags, length, payload = packet
+        ts, src, dst, sport, dport, proto, flags, length, payload, seq, ack = packet
         # NOTE: fragments after the first carry no ports, so they form a flow of
         # their own with ports -1 (NULL) instead of joining their datagram's flow.
         key = (
@@ -234,14 +239,18 @@ class FlowTracker:
         flow.last_ns = max(flow.last_ns, ts)
         if not tcp:
             return
-        closing_side = flow.second_fin_by_orig
         _update_tcp(flow, from_orig, flags, max(payload, 0))
+        peer = flow.resp if from_orig else flow.orig
+        if flags & _ACK and peer.fin_end is not None and seq_at_or_after(ack, peer.fin_end):
+            peer.fin_acked = True
+        if flags & _FIN:
+            # A FIN takes one sequence number after the segment's data (and its SYN, if any).
+            endpoint.fin_end = (seq + max(payload, 0) + 1 + (1 if flags & _SYN else 0)) & _SEQ_MASK
+            endpoint.fin_acked = False
         if flags & _RST:
             self._end(flow, ts, "rst")
-        elif closing_side is not None and from_orig != closing_side:
+        elif flow.orig.fin_acked and flow.resp.fin_acked:
             self._end(flow, ts, "fin")
-        elif closing_side is None and flow.orig.fin and flow.resp.fin:
-            flow.second_fin_by_orig = from_orig
 
     def _start(
         self,
@@ -334,7 +343,10 @@ def flow_frame(ended: list[tuple[_Flow, int, str]]) -> pd.DataFrame:
 
 
 def _packet_lists(packets: pd.DataFrame) -> list[list[Any]]:
-    """Return per-packet lists: ns time, addresses, ports (-1 if none), protocol, TCP flags (-1 if not TCP), bytes."""
+    """Return per-packet lists: ns time, addresses, ports, protocol, TCP flags, bytes, payload bytes, seq, ack.
+
+    Missing numbers are -1; so are the TCP flags of a packet that is not TCP.
+    """
     ts = packets["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)
     flags = np.zeros(len(packets), dtype=np.int64)
     for name, bit in (("fin", _FIN), ("syn", _SYN), ("rst", _RST), ("ack", _ACK)):
@@ -361,6 +373,8 @@ def _packet_lists(packets: pd.DataFrame) -> list[list[Any]]:
         flags.tolist(),
         numbers("length"),
         numbers("payload_length"),
+        numbers("seq"),
+        numbers("ack_number"),
     ]
 
 
@@ -368,8 +382,8 @@ def packet_flows(packets: pd.DataFrame, timeout: str | pd.Timedelta = "1 min") -
     """Compute the flows of a packets frame, as the pcap reader's flow mode does.
 
     ``packets`` has the packet reader's columns ts, src_ip, dst_ip, src_port,
-    dst_port, ip_proto, syn, ack, fin, rst, length and payload_length, in
-    capture order (a filtered frame works: its flows see only its packets).
+    dst_port, ip_proto, syn, ack, fin, rst, length, payload_length, seq and
+    ack_number, in capture order (a filtered frame works: its flows see only its packets).
     ``timeout`` is the idle time after which a flow ends. Returns one row per
     flow in the order the flows end, with the columns of the flow schema.
 

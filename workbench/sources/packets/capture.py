@@ -69,6 +69,8 @@ _OPTION_IF_NAME = 2
 _OPTION_IF_TSRESOL = 9
 _OPTION_IF_TSOFFSET = 14
 _MIN_EPB_BYTES = 32
+#: Largest block other than a packet block (name resolution, decryption secrets) taken as genuine.
+_MAX_OTHER_BLOCK = 16 << 20
 
 
 def link_type_name(link: int) -> str:
@@ -462,7 +464,7 @@ class PcapngWalker(CaptureWalker):
         types: list[int] = []
         position = 0
         remaining = self.max_records
-        largest = self.max_captured_length + 4096
+        largest_packet = self.max_captured_length + 4096
         while remaining and position + 12 <= size:
             block_type, length = unpack(buffer, position)
             order = self._section.order
@@ -481,10 +483,11 @@ class PcapngWalker(CaptureWalker):
                     f"corrupt pcapng block: length {length} is not a multiple of 4 of at least 12"
                 )
                 return positions, types, position, reason
+            largest = largest_packet if block_type in (_BLOCK_EPB, _BLOCK_OPB) else _MAX_OTHER_BLOCK
             if length > largest:
                 reason = (
                     f"corrupt pcapng block: length {length} exceeds the maximum of {largest} "
-                    "bytes ('pcap.max-captured-length' plus 4096)"
+                    "bytes for its block type"
                 )
                 return positions, types, position, reason
             following = position + length

@@ -9,6 +9,7 @@ conversion.
 from __future__ import annotations
 
 import socket
+import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -183,7 +184,11 @@ def decode_applications(batch: PacketBatch, headers: Headers) -> Applications:
             try:
                 value = parse(index, buffer[starts[index] : ends[index]])
             except app.MalformedError as exc:
-                found.errors[index] = f"{name}: {exc}"
+                found.errors[index] = str(exc)
+                continue
+            except (ValueError, IndexError, struct.error) as exc:
+                # A parser that trips over bytes it does not expect rejects the payload, not the file.
+                found.errors[index] = f"invalid {name.upper()} payload: {exc}"
                 continue
             if value is not None:
                 rows[index] = value
