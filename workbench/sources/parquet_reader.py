@@ -104,7 +104,15 @@ class ParquetReader(FileReader):
         self._file_bytes = file.path.stat().st_size
         offset = 0
         batches = parquet.iter_batches(batch_size=self.chunk_rows, columns=columns or available[:1])
-        for batch in batches:
+        while True:
+            try:
+                batch = next(batches, None)
+            except (pa.ArrowException, OSError) as exc:
+                # A damaged page or column chunk surfaces only when its batch is decoded.
+                message = f"cannot read '{file.path}' as Parquet after row {offset}: {exc}"
+                raise SourceError(message) from exc
+            if batch is None:
+                break
             length = batch.num_rows
             frame = pd.DataFrame(
                 {name: arrow_to_series(batch.column(name)) for name in columns},

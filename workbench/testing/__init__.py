@@ -1,13 +1,33 @@
 """Test helpers shipped with the workbench: hypothesis strategies and batch references."""
 
-from workbench.testing.reference import WindowQuery, normalize, window_reference
-from workbench.testing.strategies import StreamShape, batch_sizes, event_streams
+from workbench.testing.reference import (
+    FilterQuery,
+    WindowQuery,
+    filter_reference,
+    normalize,
+    window_reference,
+)
+from workbench.testing.strategies import (
+    StreamShape,
+    arrival_orders,
+    batch_sizes,
+    event_streams,
+    filter_queries,
+    key_values,
+    window_queries,
+)
 
 __all__ = [
+    "FilterQuery",
     "StreamShape",
     "WindowQuery",
+    "arrival_orders",
     "batch_sizes",
     "event_streams",
+    "filter_queries",
+    "filter_reference",
+    "key_values",
     "normalize",
+    "window_queries",
     "window_reference",
 ]

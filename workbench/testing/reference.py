@@ -174,3 +174,87 @@ def _plain(value: object) -> object:
     if hasattr(value, "item"):
         return _plain(value.item())
     return value
+
+
+# Filters and projections -------------------------------------------------------------
+
+_OPERATORS = {
+    ">": lambda left, right: left > right,
+    ">=": lambda left, right: left >= right,
+    "<": lambda left, right: left < right,
+    "<=": lambda left, right: left <= right,
+    "=": lambda left, right: left == right,
+    "<>": lambda left, right: left != right,
+}
+
+
+@dataclass(frozen=True)
+class FilterQuery:
+    """A filter and projection over (ts, key, value): ``value OP threshold``, maybe combined.
+
+    With ``key`` the comparison is ANDed with ``key = key``; with ``or_null``
+    it is ORed with ``value IS NULL``; with ``negate`` the whole condition is
+    wrapped in NOT. The projection keeps ts and key and computes
+    ``value * 2 + 1`` as ``scaled``.
+    """
+
+    operator: str
+    threshold: int
+    key: str | None = None
+    or_null: bool = False
+    negate: bool = False
+
+    def condition_sql(self) -> str:
+        text = f"value {self.operator} {self.threshold}"
+        if self.key is not None:
+            text = f"({text} AND key = '{self.key}')"
+        if self.or_null:
+            text = f"({text} OR value IS NULL)"
+        return f"NOT {text}" if self.negate else text
+
+    def sql(self, table: str) -> str:
+        return f"SELECT ts, key, value * 2 + 1 AS scaled FROM {table} WHERE {self.condition_sql()}"
+
+    def keeps(self, key: object, value: object) -> bool:
+        """Return whether WHERE keeps a row, with SQL's three-valued logic."""
+        result: bool | None = (
+            None if value is None else bool(_OPERATORS[self.operator](value, self.threshold))
+        )
+        if self.key is not None:
+            matches = None if key is None else key == self.key
+            result = _and(result, matches)
+        if self.or_null:
+            result = _or(result, value is None)
+        if self.negate:
+            result = None if result is None else not result
+        return result is True
+
+
+def _and(left: bool | None, right: bool | None) -> bool | None:
+    if left is False or right is False:
+        return False
+    if left is None or right is None:
+        return None
+    return True
+
+
+def _or(left: bool | None, right: bool | None) -> bool | None:
+    if left is True or right is True:
+        return True
+    if left is None or right is None:
+        return None
+    return False
+
+
+def filter_reference(frame: pd.DataFrame, query: FilterQuery) -> pd.DataFrame:
+    """Return the rows a filter query outputs: rows with event time that WHERE keeps, projected."""
+    rows = []
+    for ts, key, value in zip(frame["ts"], frame["key"], frame["value"], strict=True):
+        if pd.isna(ts):
+            continue
+        plain_key = None if pd.isna(key) else str(key)
+        plain_value = None if pd.isna(value) else int(value)
+        if query.keeps(plain_key, plain_value):
+            scaled = None if plain_value is None else plain_value * 2 + 1
+            rows.append((pd.Timestamp(ts), plain_key, scaled))
+    return pd.DataFrame(rows, columns=["ts", "key", "scaled"])

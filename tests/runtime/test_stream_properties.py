@@ -1,0 +1,148 @@
+"""Windows and filters against batch references on harder streams.
+
+Streams here have duplicates, gaps past every window, many keys or a NULL
+key, rows late beyond the watermark delay and rows without event time; the
+queries have random window sizes of each TVF kind. A longer search runs with
+``.venv/bin/pytest tests/runtime/test_stream_properties.py --hypothesis-profile=thorough``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
+
+from workbench import Session
+from workbench.testing import (
+    FilterQuery,
+    StreamShape,
+    WindowQuery,
+    arrival_orders,
+    batch_sizes,
+    event_streams,
+    filter_queries,
+    filter_reference,
+    key_values,
+    normalize,
+    window_queries,
+    window_reference,
+)
+
+DELAY_MS = 5_000
+COLUMNS = ["key", "window_start", "window_end", "n", "n_value", "total", "low", "high"]
+
+HARD_SHAPES = st.sampled_from(
+    [
+        StreamShape(duplicates=True, gaps=True),
+        StreamShape(keys=key_values(40), max_rows=80),
+        StreamShape(keys=key_values(1, null=True), duplicates=True),
+        StreamShape(keys=("a",), gaps=True, max_step_ms=500),
+    ]
+)
+
+
+def run(sql: str, stream: pd.DataFrame, batch_rows: int) -> tuple[pd.DataFrame, int, int]:
+    """Return (output, late rows, rejected rows) of ``sql`` over ``stream`` as table ``events``."""
+    session = Session(progress=False, settings={"workbench.replay.batch-rows": str(batch_rows)})
+    session.from_pandas("events", stream, rowtime="ts", watermark_delay=f"{DELAY_MS} ms")
+    result = session.sql(sql)
+    assert result is not None
+    frame = result.to_pandas()  # type: ignore[union-attr]
+    return frame, len(result.late_rows()), len(result.rejected_rows())  # type: ignore[union-attr]
+
+
+@st.composite
+def hard_streams(
+    draw: st.DrawFn, disorder: str = "within", null_time: bool = False
+) -> pd.DataFrame:
+    shape = draw(HARD_SHAPES)
+    return draw(
+        event_streams(
+            StreamShape(
+                max_rows=shape.max_rows,
+                keys=shape.keys,
+                max_step_ms=shape.max_step_ms,
+                disorder=disorder,  # type: ignore[arg-type]
+                null_time=null_time,
+                duplicates=shape.duplicates,
+                gaps=shape.gaps,
+            )
+        )
+    )
+
+
+@given(stream=hard_streams(), query=window_queries(), batch_rows=batch_sizes())
+def test_random_windows_equal_reference(
+    stream: pd.DataFrame, query: WindowQuery, batch_rows: int
+) -> None:
+    frame, late, _ = run(query.sql("events"), stream, batch_rows)
+    expected, expected_late = window_reference(stream, query, DELAY_MS)
+
+    assert late == expected_late
+    assert normalize(frame[COLUMNS]) == normalize(expected)
+
+
+@given(
+    stream=hard_streams(disorder="beyond", null_time=True),
+    query=window_queries(("TUMBLE", "HOP", "CUMULATE")),
+    batch_rows=batch_sizes(),
+)
+def test_random_windows_late_rows_equal_reference(
+    stream: pd.DataFrame, query: WindowQuery, batch_rows: int
+) -> None:
+    frame, late, rejected = run(query.sql("events"), stream, batch_rows)
+    expected, expected_late = window_reference(stream, query, DELAY_MS)
+
+    assert late == expected_late
+    assert rejected == int(stream["ts"].isna().sum())
+    assert normalize(frame[COLUMNS]) == normalize(expected)
+
+
+@given(
+    stream=event_streams(StreamShape(disorder="ordered", keys=key_values(5), duplicates=True)),
+    query=window_queries(),
+    data=st.data(),
+)
+def test_windows_independent_of_interleaving(
+    stream: pd.DataFrame, query: WindowQuery, data: st.DataObject
+) -> None:
+    first_order = data.draw(arrival_orders(stream, DELAY_MS), label="first arrival order")
+    second_order = data.draw(arrival_orders(stream, DELAY_MS), label="second arrival order")
+    batch_rows = data.draw(batch_sizes(), label="batch rows")
+
+    first, first_late, _ = run(query.sql("events"), first_order, batch_rows)
+    second, second_late, _ = run(query.sql("events"), second_order, batch_rows)
+    expected, _ = window_reference(stream, query, DELAY_MS)
+
+    assert first_late == 0
+    assert second_late == 0
+    assert normalize(first[COLUMNS]) == normalize(second[COLUMNS])
+    assert normalize(first[COLUMNS]) == normalize(expected)
+
+
+@given(
+    stream=hard_streams(disorder="beyond", null_time=True),
+    query=filter_queries(),
+    batch_rows=batch_sizes(),
+)
+def test_filters_equal_reference(stream: pd.DataFrame, query: FilterQuery, batch_rows: int) -> None:
+    frame, late, rejected = run(query.sql("events"), stream, batch_rows)
+    expected = filter_reference(stream, query)
+
+    assert late == 0
+    assert rejected == int(stream["ts"].isna().sum())
+    assert normalize(frame[["ts", "key", "scaled"]]) == normalize(expected)
+
+
+@given(
+    stream=hard_streams(disorder="beyond", null_time=True),
+    query=window_queries(("TUMBLE",)),
+    batch_rows=batch_sizes(),
+)
+def test_every_row_emitted_late_or_rejected(
+    stream: pd.DataFrame, query: WindowQuery, batch_rows: int
+) -> None:
+    frame, late, rejected = run(query.sql("events"), stream, batch_rows)
+
+    counted = int(frame["n"].sum()) if len(frame) else 0
+    assert counted + late + rejected == len(stream)
