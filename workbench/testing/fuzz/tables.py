@@ -232,9 +232,7 @@ def _nested(
 
 def _rarely_null(values: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     """Values that are NULL about one time in ten; shrinking goes to the value."""
-    return st.tuples(st.integers(0, 9), values).map(
-        lambda pair: None if pair[0] == 9 else pair[1]
-    )
+    return st.tuples(st.integers(0, 9), values).map(lambda pair: None if pair[0] == 9 else pair[1])
 
 
 def _mostly(
