@@ -25,8 +25,8 @@ SELECT
 FROM packets
 WHERE dhcp.message_type IN ('DISCOVER', 'INFORM');
 
--- Alert: 50 or more DISCOVER or INFORM messages in ten seconds (five a
--- second; a network's clients send a few a minute).
+-- Alert: 50 or more DISCOVER or INFORM messages in ten seconds, five a
+-- second on average.
 SELECT
     window_start,
     window_end,
