@@ -198,6 +198,7 @@ class LiveRun:
         rows = []
         with self.lock:
             for source in self.sources():
+                source.refresh()
                 counters = source.stats
                 rows.append(
                     {
@@ -207,6 +208,7 @@ class LiveRun:
                         "rows": counters.rows_read,
                         "rejected": counters.rows_rejected,
                         "dropped": counters.dropped,
+                        "dropped_by_kernel": counters.dropped_by_kernel,
                         "bytes": counters.bytes_read,
                         "batches": counters.chunks,
                         "backlog": source.backlog,

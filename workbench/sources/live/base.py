@@ -60,6 +60,7 @@ class LiveCounters(ReaderCounters):
 
     messages: int = 0
     dropped: int = 0
+    dropped_by_kernel: int = 0
     acknowledged: int = 0
     backlog: int = 0
     backlog_peak: int = 0
@@ -214,6 +215,9 @@ class LiveSource:
 
     async def close(self) -> None:
         """Stop receiving: close servers and connections."""
+
+    def refresh(self) -> None:
+        """Update counters that are read from outside the source (the kernel's drops)."""
 
     # Connections and gaps -----------------------------------------------------------------
 
@@ -382,15 +386,22 @@ class LiveSource:
         connection.rejected += 1
 
     def reject_oversized(
-        self, connection: Connection, head: bytes, size: int, *, offset: int | None = None
+        self,
+        connection: Connection,
+        head: bytes,
+        length: int,
+        *,
+        offset: int | None = None,
+        size: int | None = None,
     ) -> None:
+        """Reject a message of ``length`` bytes (``size`` received, line end included)."""
         limit = self.options.message_max_bytes
         self.reject(
             connection,
-            f"message of {size} bytes is longer than 'scan.message.max-bytes' ({limit})",
+            f"message of {length} bytes is longer than 'scan.message.max-bytes' ({limit})",
             head,
             offset=offset,
-            size=size,
+            size=length if size is None else size,
         )
 
     async def wait_for_batch(self, stop: asyncio.Event) -> None:

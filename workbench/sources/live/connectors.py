@@ -116,7 +116,7 @@ register_live_connector(
     LiveSpec(
         "udp",
         f"{_MODULE}.udp:UdpSource",
-        {"scan.message.max-bytes": "65507"},
+        {"scan.message.max-bytes": "65507", "udp.receive-buffer-bytes": "4194304"},
         validate=_validate_port("udp"),
     )
 )

@@ -293,7 +293,7 @@ def live_options(
         check_port("port", values["port"], allow_zero=True)
         check_bind_address(values["hostname"])
         parse_integer("scan.max-connections", values["scan.max-connections"], minimum=1)
-    if spec.role == "client":
+    if "reconnect.initial-delay" in values:
         initial = parse_positive_duration(
             "reconnect.initial-delay", values["reconnect.initial-delay"]
         )

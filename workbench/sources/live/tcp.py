@@ -58,7 +58,11 @@ class LineReader:
             size = end + 1 - start
             if size - 1 > self.limit:
                 source.reject_oversized(
-                    self.connection, data[start : start + MAX_RAW_TEXT], size, offset=self.offset
+                    self.connection,
+                    data[start : start + MAX_RAW_TEXT],
+                    size - 1,
+                    offset=self.offset,
+                    size=size,
                 )
             else:
                 stop = end - 1 if end > start and data[end - 1] == 13 else end
@@ -74,8 +78,12 @@ class LineReader:
             self.pending = rest
 
     def _end_discard(self, size: int) -> None:
+        """Reject the line being skipped; ``size`` bytes of it, its line end included, remained."""
         total = self.discarding + size
-        self.source.reject_oversized(self.connection, self.head, total, offset=self.offset)
+        length = total - 1 if size else total
+        self.source.reject_oversized(
+            self.connection, self.head, length, offset=self.offset, size=total
+        )
         self.offset += total
         self.discarding = 0
         self.head = b""

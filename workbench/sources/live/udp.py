@@ -7,13 +7,20 @@ in the sender's connection row). A datagram longer than
 'scan.message.max-bytes' is rejected. Each sender address counts as one
 connection; the newest 'scan.max-connections' senders keep their own row,
 older ones are moved to the closed connections.
+
+The socket asks for a receive buffer of 'udp.receive-buffer-bytes' (the
+kernel caps it at net.core.rmem_max). Datagrams the kernel drops because
+that buffer was full never reach the source; on Linux the source reads
+their count from /proc/net/udp into ``dropped_by_kernel``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections import OrderedDict
+from pathlib import Path
 
 from workbench.errors import SourceError
 from workbench.events.schema import Schema
@@ -42,6 +49,7 @@ class UdpSource(LiveSource):
         self.hostname = check_bind_address(options.values.get("hostname", "127.0.0.1"))
         self.port = check_port("port", options.text("port"), allow_zero=True)
         self.max_senders = options.integer("scan.max-connections", minimum=1)
+        self.receive_buffer = options.integer("udp.receive-buffer-bytes", minimum=1)
         self._senders: OrderedDict[str, Connection] = OrderedDict()
         self._transport: asyncio.DatagramTransport | None = None
         self._closed = asyncio.Event()
@@ -56,6 +64,11 @@ class UdpSource(LiveSource):
             message = f"cannot listen on {self.hostname}:{self.port} (UDP) for '{self.name}': {error.strerror or error}"
             raise SourceError(message) from error
         self._transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
+            granted = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+            logger.info("%s: UDP receive buffer of %d bytes", self.name, granted)
         bound = transport.get_extra_info("sockname")
         self.address = (bound[0], bound[1])
         logger.info("%s: listening on %s:%d (UDP)", self.name, bound[0], bound[1])
@@ -65,6 +78,7 @@ class UdpSource(LiveSource):
 
     async def close(self) -> None:
         self._closed.set()
+        self.stats.dropped_by_kernel = self.kernel_drops() or self.stats.dropped_by_kernel
         if self._transport is not None:
             self._transport.close()
             self._transport = None
@@ -94,3 +108,24 @@ class UdpSource(LiveSource):
             return
         payload = data[:-1] if data.endswith(b"\n") else data
         self.offer(payload, connection, size=size)
+
+    def kernel_drops(self) -> int | None:
+        """Return the datagrams the kernel dropped for this socket (Linux), or None if unknown."""
+        if self.address is None or self._transport is None:
+            return None
+        port = f"{self.address[1]:04X}"
+        for table in ("/proc/net/udp", "/proc/net/udp6"):
+            try:
+                lines = Path(table).read_text().splitlines()[1:]
+            except OSError:
+                continue
+            for line in lines:
+                fields = line.split()
+                if len(fields) > 12 and fields[1].endswith(f":{port}"):
+                    return int(fields[12])
+        return None
+
+    def refresh(self) -> None:
+        drops = self.kernel_drops()
+        if drops is not None:
+            self.stats.dropped_by_kernel = drops
