@@ -16,6 +16,7 @@ from workbench.events.time import parse_duration
 from workbench.results import FailedStatement, QueryResult, TableResult
 from workbench.session import Session
 from workbench.sql.parser import parse_statements
+from workbench.testing.fuzz.command import add_fuzz_command, run_fuzz_command
 
 EXIT_USER_ERROR = 1
 EXIT_USAGE = 2
@@ -84,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
         "results are printed, such as '30 s' or '5 min' (default: until their inputs end or Ctrl-C)",
     )
 
+    add_fuzz_command(commands)
+
     explain = commands.add_parser("explain", help="print the plan of each query of a .sql file")
     explain.add_argument("file", type=Path, help="the .sql file")
     explain.add_argument(
@@ -120,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if arguments.command == "run":
             return _run(arguments, text)
+        if arguments.command == "fuzz":
+            return run_fuzz_command(arguments, text, arguments.file.resolve().parent)
         return _explain(arguments, text)
     except WorkbenchError as error:
         _report(arguments.file, error)

@@ -40,7 +40,7 @@ from workbench.sql.plan import PlanNode, Scan
 from workbench.testing.fuzz.literals import RuleLiterals, rule_literals
 from workbench.testing.fuzz.options import FuzzOptions
 from workbench.testing.fuzz.report import FuzzResult, RuleRun
-from workbench.testing.fuzz.tables import STEP_MS, table_streams, time_model, typed_values
+from workbench.testing.fuzz.tables import BASE, STEP_MS, table_streams, time_model, typed_values
 from workbench.testing.reference import normalize
 
 logger = logging.getLogger(__name__)
@@ -443,22 +443,26 @@ class RuleSearch:
         name: str,
         condition: Callable[[list[RuleRun]], bool],
     ) -> dict[str, pd.DataFrame]:
-        """Put event times one second apart in arrival order, if the condition still holds."""
+        """Put event times one second apart from BASE (or from the first row), if the condition holds."""
         table = self.tables[name]
         frame = current[name]
         column = table.watermark.column if table.watermark else None
         if column is None or column not in frame.columns or frame[column].isna().any():
             return current
-        start = frame[column].iloc[0] if len(frame) else None
-        if start is None:
+        if len(frame) == 0:
             return current
-        spaced = frame.copy()
         steps = pd.to_timedelta(np.arange(len(frame)) * STEP_MS, unit="ms")
-        spaced[column] = (start + steps).astype(frame[column].dtype)
-        if spaced[column].equals(frame[column]):
-            return current
-        candidate = {**current, name: spaced}
-        return candidate if condition(self.run(candidate)) else current
+        first = frame[column].iloc[0]
+        base = BASE.tz_localize("UTC") if getattr(first, "tzinfo", None) is not None else BASE
+        for start in (base, first):
+            spaced = frame.copy()
+            spaced[column] = (start + steps).astype(frame[column].dtype)
+            if spaced[column].equals(frame[column]):
+                return current
+            candidate = {**current, name: spaced}
+            if condition(self.run(candidate)):
+                return candidate
+        return current
 
     def _fill_nulls(
         self,
