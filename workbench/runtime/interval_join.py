@@ -40,7 +40,6 @@ from workbench.sql.plan import IntervalJoin
 class IntervalJoinOperator(JoinOperator):
     def __init__(self, name: str, node: IntervalJoin, time_zone: str = "UTC") -> None:
         super().__init__(name, node, time_zone)
-        self.interval = node
         bounds = node.bounds
         self.lower = bounds.lower_ns
         self.upper = bounds.upper_ns

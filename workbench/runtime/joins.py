@@ -1,4 +1,4 @@
-"""What the two-input join operators share: the join watermark, keys, pairs and output rows.
+"""Shared parts of the two-input join operators: the join watermark, keys, pairs and output rows.
 
 A join's watermark is the smaller of its inputs' watermarks. A batch that
 arrives on one input is judged under that combined watermark row by row:

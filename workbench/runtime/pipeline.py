@@ -22,6 +22,7 @@ from workbench.events.types import TypeKind
 from workbench.runtime.calc import CalcOperator
 from workbench.runtime.group_aggregate import GroupAggregateOperator
 from workbench.runtime.interval_join import IntervalJoinOperator
+from workbench.runtime.lookup_join import LookupJoinOperator
 from workbench.runtime.match_recognize import MatchRecognizeOperator
 from workbench.runtime.operator import Operator
 from workbench.runtime.over_aggregate import OverAggregateOperator
@@ -261,6 +262,8 @@ class Compiler:
             return UnionOperator(self._name("union"), node)
         if isinstance(node, p.IntervalJoin):
             return IntervalJoinOperator(self._name("interval-join"), node, self.time_zone)
+        if isinstance(node, p.LookupJoin):
+            return LookupJoinOperator(self._name("lookup-join"), node, self.time_zone)
         if isinstance(node, p.RegularJoin):
             return RegularJoinOperator(self._name("join"), node, self.time_zone)
         if isinstance(node, p.Unnest):

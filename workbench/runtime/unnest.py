@@ -1,8 +1,9 @@
 """CROSS JOIN UNNEST: repeat each input row once per element of an array or map entry.
 
-Output rows keep the order of their input rows and, within one, the order
-of the elements; each carries its input row's watermark, so the step is
-stateless and independent of batch boundaries.
+Output rows keep the order of their input rows, and the rows of one input
+row keep the order of its elements. Each output row carries its input
+row's watermark, so the step keeps no state and does not depend on batch
+boundaries.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class UnnestOperator(Operator):
             values = values.map(
                 lambda entries: list(entries.items()) if isinstance(entries, dict) else None
             )
+
         lengths = values.str.len().fillna(0).to_numpy(dtype=np.int64)
         exploded = values.explode()
         present = np.repeat(lengths > 0, np.maximum(lengths, 1))
@@ -70,6 +72,7 @@ class UnnestOperator(Operator):
             np.cumsum(counts) - counts, counts
         )
         filled = np.repeat(lengths > 0, counts)
+
         items = np.full(len(rows), None, dtype=object)
         items[filled] = elements
         for name, column in zip(self.node.columns, self._columns(items.tolist()), strict=True):

@@ -37,7 +37,6 @@ class WindowJoinOperator(JoinOperator):
         self, name: str, node: WindowJoin, time_zone: str = "UTC", zone: str | None = None
     ) -> None:
         super().__init__(name, node, time_zone)
-        self.window_node = node
         self.windows = (node.left_window, node.right_window)
         self.clock = WindowClock(zone)
         self.precision = node.precision_ns

@@ -8,7 +8,8 @@ Connectors and their options:
     'sink.mode' = 'overwrite' (default) or 'append'. CSV also takes
     'csv.field-delimiter', 'csv.header' and 'csv.null-literal'.
 ``duckdb``, ``sqlite``
-    'path' (the database file) and 'table-name'.
+    'path' (the database file) and 'table-name'; a lookup join of the
+    table also reads the 'lookup.cache' and 'lookup.partial-cache.*' options.
 ``print``
     'print-identifier' (a prefix for each row) and 'standard-error'.
 ``blackhole``, ``memory``
@@ -42,9 +43,19 @@ _FORMAT_OPTIONS = {
     "json": frozenset(),
     "parquet": frozenset(),
 }
+#: Flink's lookup cache options, for a DuckDB or SQLite table that a lookup join reads.
+_LOOKUP_OPTIONS = frozenset(
+    {
+        "lookup.cache",
+        "lookup.partial-cache.max-rows",
+        "lookup.partial-cache.expire-after-write",
+        "lookup.partial-cache.expire-after-access",
+        "lookup.partial-cache.cache-missing-key",
+    }
+)
 _CONNECTOR_OPTIONS = {
-    "duckdb": frozenset({"path", "table-name"}),
-    "sqlite": frozenset({"path", "table-name"}),
+    "duckdb": frozenset({"path", "table-name"}) | _LOOKUP_OPTIONS,
+    "sqlite": frozenset({"path", "table-name"}) | _LOOKUP_OPTIONS,
     "print": frozenset({"print-identifier", "standard-error"}),
     "blackhole": frozenset(),
     "memory": frozenset(),

@@ -476,6 +476,68 @@ class RegularJoin(Join):
 
 
 @dataclass(frozen=True)
+class LookupCache:
+    """A lookup join's cache of looked-up keys (Flink's 'lookup.partial-cache.*' options).
+
+    ``max_rows`` 0 disables the cache. Durations are nanoseconds, 0 for none.
+    """
+
+    max_rows: int = 0
+    expire_after_write_ns: int = 0
+    expire_after_access_ns: int = 0
+    cache_missing_key: bool = True
+
+    def describe(self) -> str:
+        if self.max_rows == 0:
+            return "NONE"
+        parts = [f"maxRows={self.max_rows}"]
+        if self.expire_after_write_ns:
+            parts.append(f"expireAfterWrite={format_duration(self.expire_after_write_ns)}")
+        if self.expire_after_access_ns:
+            parts.append(f"expireAfterAccess={format_duration(self.expire_after_access_ns)}")
+        return "PARTIAL(" + ", ".join(parts) + ")"
+
+
+@dataclass(frozen=True)
+class LookupJoin(PlanNode):
+    """A processing-time lookup join: each input row looks up a DuckDB or SQLite table.
+
+    ``left_keys[i]`` (on the input) equals column ``lookup_columns[i]`` of
+    the table. The output has the input's columns, then the table's columns
+    under ``right_names``; ``condition`` is the rest of the ON clause.
+    """
+
+    input: PlanNode
+    kind: JoinKind
+    table: str
+    connector: str
+    path: str
+    table_name: str
+    table_schema: Schema
+    left_keys: tuple[Expr, ...]
+    lookup_columns: tuple[str, ...]
+    right_names: tuple[str, ...]
+    condition: Expr | None
+    cache: LookupCache
+
+    def inputs(self) -> tuple[PlanNode, ...]:
+        return (self.input,)
+
+    def label(self) -> str:
+        keys = ", ".join(
+            f"{left} = {right}"
+            for left, right in zip(self.left_keys, self.lookup_columns, strict=True)
+        )
+        text = (
+            f"LookupJoin(table=[{self.table}], connector=[{self.connector}], "
+            f"joinType=[{_JOIN_TYPES[self.kind]}], lookup=[{keys}]"
+        )
+        if self.condition is not None:
+            text += f", where=[{self.condition}]"
+        return text + f", cache=[{self.cache.describe()}])"
+
+
+@dataclass(frozen=True)
 class Unnest(PlanNode):
     """CROSS JOIN UNNEST: each input row once per element of an array or entry of a map.
 

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from workbench.errors import UnknownColumnError
-from workbench.events import types as t
 from workbench.events.schema import Column, Schema
-from workbench.events.types import DataType, TimeAttribute, TypeKind, common_type
+from workbench.events.types import DataType, TimeAttribute, common_type
 from workbench.sql.expr import Call, ColumnRef, Expr
 from workbench.sql.plan import (
     Calc,
@@ -26,15 +25,16 @@ from workbench.sql.plan import (
     JoinKind,
     PlanNode,
     RegularJoin,
-    Unnest,
     WindowAggregate,
     WindowJoin,
     WindowSpec,
     WindowTableFunction,
 )
 from workbench.sql.planner.context import PlanContext
+from workbench.sql.planner.lookup import plan_lookup_join
 from workbench.sql.planner.relations import plan_relation
 from workbench.sql.planner.scope import Scope, ScopeColumn, unique_names
+from workbench.sql.planner.unnest import plan_unnest
 
 SUPPORTED_JOINS = (
     "interval joins (ON a.k = b.k AND a.ts BETWEEN b.ts - INTERVAL '5' SECOND AND b.ts), "
@@ -54,7 +54,7 @@ class _Condition:
     key_nodes: list[exp.Expr] = field(default_factory=list)
     #: (left column, right column) per window bound equality, by bound name.
     window_bounds: dict[str, tuple[str, str]] = field(default_factory=dict)
-    #: (left time, right time) -> [lowest lower bound, highest upper bound] in ns.
+    #: (left time, right time) -> [tightest lower bound, tightest upper bound] in ns.
     time_bounds: dict[tuple[str, str], list[int | None]] = field(default_factory=dict)
     time_nodes: list[exp.Expr] = field(default_factory=list)
     residual: list[exp.Expr] = field(default_factory=list)
@@ -78,18 +78,23 @@ def _plan_join(
 ) -> tuple[PlanNode, Scope, exp.Expr | None]:
     target = join.this
     if isinstance(target, exp.Unnest):
-        plan, scope = _plan_unnest(ctx, left, left_scope, join, target)
+        plan, scope = plan_unnest(ctx, left, left_scope, join, target)
         return plan, scope, where
     if isinstance(target, exp.Lateral):
         raise ctx.unsupported(
             "LATERAL is not supported", target, hint="expand arrays with CROSS JOIN UNNEST(...)"
         )
     if isinstance(target, exp.Table) and target.args.get("version") is not None:
-        raise ctx.unsupported(
-            "lookup and temporal joins (FOR SYSTEM_TIME AS OF) are not supported yet",
-            target.args["version"],
-            hint=f"supported: {SUPPORTED_JOINS}",
+        on = join.args.get("on")
+        plan, scope = plan_lookup_join(
+            ctx,
+            left,
+            left_scope,
+            join,
+            kind=_join_kind(ctx, join),
+            conjuncts=_conjuncts(on) if on is not None else [],
         )
+        return plan, scope, where
     if join.args.get("using"):
         raise ctx.unsupported(
             "JOIN ... USING is not supported",
@@ -118,86 +123,6 @@ def _plan_join(
         conjuncts=conjuncts,
     )
     return plan, scope, where
-
-
-def _plan_unnest(
-    ctx: PlanContext, left: PlanNode, left_scope: Scope, join: exp.Join, node: exp.Unnest
-) -> tuple[PlanNode, Scope]:
-    """Plan ``CROSS JOIN UNNEST(x)`` or ``LEFT JOIN UNNEST(x) ON TRUE`` over the rows so far."""
-    side = (join.side or "").upper()
-    on = join.args.get("on")
-    if side not in ("", "LEFT") or (join.kind or "").upper() in ("SEMI", "ANTI"):
-        raise ctx.unsupported(
-            f"{side or join.kind} JOIN UNNEST is not supported",
-            join,
-            hint="use CROSS JOIN UNNEST(...) or LEFT JOIN UNNEST(...) ON TRUE",
-        )
-    outer = side == "LEFT"
-    if on is not None and not (isinstance(on, exp.Boolean) and on.this is True):
-        raise ctx.unsupported(
-            "a join with UNNEST takes ON TRUE only",
-            on,
-            hint="filter the unnested rows in WHERE",
-        )
-    if outer and on is None:
-        raise ctx.invalid("LEFT JOIN UNNEST needs ON TRUE", join)
-    if len(node.expressions) != 1:
-        raise ctx.unsupported("UNNEST takes one array or map", node)
-    expression = ctx.compile(node.expressions[0], left_scope)
-    element = expression.type
-    if element.kind is TypeKind.ARRAY and element.element is not None:
-        item = element.element
-        if item.kind is TypeKind.ROW:
-            defaults = [f.name for f in item.fields]
-            types = [f.type for f in item.fields]
-        else:
-            defaults, types = ["f0"], [item]
-    elif element.kind is TypeKind.MAP and element.key is not None and element.value is not None:
-        defaults, types = ["key", "value"], [element.key, element.value]
-    else:
-        raise ctx.invalid(
-            f"UNNEST needs an ARRAY or a MAP, not {element.plain().sql()}",
-            node.expressions[0],
-        )
-    alias = node.args.get("alias")
-    names = [column.name for column in alias.columns] if alias is not None else []
-    offset = node.args.get("offset")
-    ordinality: str | None = None
-    if offset is not None and offset is not False:
-        ordinality = offset.name if isinstance(offset, exp.Identifier) else None
-        if ordinality is None:
-            ordinality = names.pop() if len(names) == len(defaults) + 1 else "ordinality"
-    if names and len(names) != len(defaults):
-        raise ctx.invalid(
-            f"{len(names)} column names given for {len(defaults)} UNNEST columns",
-            alias,
-            hint=f"name them as in AS t ({', '.join(defaults)})",
-        )
-    names = names or defaults
-    wanted = [*names, *([ordinality] if ordinality else [])]
-    unique = unique_names([*left.schema.names, *wanted])[len(left.schema.names) :]
-    kinds = [kind.plain().with_nullable(True) for kind in types]
-    if ordinality:
-        kinds.append(t.INT.with_nullable(outer))
-    columns = [Column(c.name, c.type) for c in left.schema.columns]
-    columns.extend(Column(name, kind) for name, kind in zip(unique, kinds, strict=True))
-    plan = Unnest(
-        schema=Schema(tuple(columns)),
-        input=left,
-        expression=_plain(expression),
-        columns=tuple(unique[: len(names)]),
-        ordinality=unique[-1] if ordinality else None,
-        outer=outer,
-    )
-    qualifier = alias.name if alias is not None and alias.name else None
-    scope = Scope(
-        [*left_scope.columns]
-        + [
-            ScopeColumn(name, internal, kind, qualifier)
-            for name, internal, kind in zip(wanted, unique, kinds, strict=True)
-        ]
-    )
-    return plan, scope
 
 
 def plan_subquery_joins(
