@@ -105,6 +105,20 @@ class Command:
     rows: int = 1
     mode: str | None = None
     speed: float | None = None
+    fuzz: FuzzRequest | None = None
+
+
+@dataclass(frozen=True)
+class FuzzRequest:
+    """The options of ``%cep fuzz NAME``, as Session.fuzz takes them."""
+
+    mode: str | None = None
+    holds: str | None = None
+    given: str | None = None
+    against: str | None = None
+    max_examples: int = 300
+    max_rows: int = 8
+    seed: int | None = None
 
 
 #: Line commands with their help text, in the order ``%cep help`` lists them.
@@ -121,6 +135,9 @@ COMMANDS = {
     "explain": "show the plan of query NAME",
     "automaton": "draw the automaton of query NAME's MATCH_RECOGNIZE pattern",
     "dashboard": "show every registered view of query NAME",
+    "fuzz": "find the smallest stream that fires query NAME; --holds CONDITION finds one that "
+    "breaks it, --against OTHER one where the two differ (also --given CONDITION, "
+    "--mode, --max-examples N, --max-rows N, --seed N)",
     "help": "show this help",
 }
 _NAMED = {"stop", "drop", "explain", "automaton"}
@@ -142,6 +159,15 @@ def _command_parser() -> _Parser:
             sub.add_argument("name")
         elif action == "dashboard":
             sub.add_argument("name", nargs="?")
+        elif action == "fuzz":
+            sub.add_argument("name")
+            sub.add_argument("--mode", choices=["fire", "property", "compare"])
+            sub.add_argument("--holds", metavar="CONDITION")
+            sub.add_argument("--given", metavar="CONDITION")
+            sub.add_argument("--against", metavar="OTHER")
+            sub.add_argument("--max-examples", type=_rows, default=300, metavar="N")
+            sub.add_argument("--max-rows", type=_rows, default=8, metavar="N")
+            sub.add_argument("--seed", type=int, metavar="N")
     return parser
 
 
@@ -168,6 +194,17 @@ def parse_command(line: str) -> Command:
     name = getattr(parsed, "name", None)
     if name is not None and not NAME.fullmatch(name):
         raise ArgumentError(f"%cep {action}: invalid query name {name!r}")
+    if action == "fuzz":
+        request = FuzzRequest(
+            mode=parsed.mode,
+            holds=parsed.holds,
+            given=parsed.given,
+            against=parsed.against,
+            max_examples=parsed.max_examples,
+            max_rows=parsed.max_rows,
+            seed=parsed.seed,
+        )
+        return Command(action, name=name, fuzz=request)
     return Command(action, name=name)
 
 

@@ -20,7 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.notebook.arguments import COMMANDS, CellOptions, Command
+from workbench.errors import WorkbenchError
+from workbench.notebook.arguments import COMMANDS, CellOptions, Command, FuzzRequest
 from workbench.notebook.display import Message
 from workbench.notebook.literals import substitute
 from workbench.notebook.views import (
@@ -458,4 +459,30 @@ def run_command(controller: NotebookSession, command: Command) -> Any:
         return Message(f"plan of query {command.name}:\n{result.explain()}")
     if action == "automaton":
         return result.automaton()
+    if action == "fuzz":
+        return fuzz_query(controller, result, command.fuzz)
     raise CommandError(f"unknown command {action!r}")
+
+
+def fuzz_query(
+    controller: NotebookSession, result: QueryResult, request: FuzzRequest | None
+) -> Any:
+    """Run ``%cep fuzz``: Session.fuzz on a query of the notebook's session.
+
+    Returns the FuzzResult, which displays as the stream found, the query and its output.
+    """
+    request = request or FuzzRequest()
+    against = controller.query(request.against) if request.against else None
+    try:
+        return controller.session.fuzz(
+            result,
+            mode=request.mode,
+            holds=request.holds,
+            given=request.given,
+            against=against,
+            max_examples=request.max_examples,
+            max_rows=request.max_rows,
+            seed=request.seed,
+        )
+    except WorkbenchError as error:
+        raise CommandError(f"%cep fuzz {result.name}: {error}") from None
