@@ -1,7 +1,8 @@
 """Benchmark the engine on a TUMBLE(1 minute) query against pandas, per-event streamz and DuckDB.
 
 Then benchmark MATCH_RECOGNIZE against a hand-written state machine
-(``pattern_matching.py``). Run it with ``make bench`` (``.venv/bin/python
+(``pattern_matching.py``), and the pcap reader against dpkt's bare reader
+(``packets.py``). Run it with ``make bench`` (``.venv/bin/python
 benchmarks/run.py``). It prints tables and writes ``benchmarks/results.json``.
 The Parquet files for the memory measurements are generated into
 ``benchmarks/data/`` on the first run. ``--quick`` runs the same steps on about a tenth of the events to check
@@ -41,6 +42,7 @@ from engine_runs import (
 )
 from machine import describe_machine
 from measurement import Measurement, kib_to_mb, measure, probe_memory
+from packets import PacketConfig, print_packet_report, run_packet_benchmark
 from pattern_matching import PatternConfig, print_pattern_report, run_pattern_benchmark
 from report import format_table, megabytes, print_profile, rate, ratio
 from verify import check_same_result
@@ -69,6 +71,7 @@ class Config:
     latency_batch_rows: tuple[int, ...]
     memory_events: tuple[int, int]
     pattern: PatternConfig
+    packets: PacketConfig
     repeats: int = 3
 
     @classmethod
@@ -81,6 +84,7 @@ class Config:
             latency_batch_rows=(1, 64, 1_024),
             memory_events=(1_000_000, 10_000_000),
             pattern=PatternConfig.full(),
+            packets=PacketConfig.full(),
         )
 
     @classmethod
@@ -93,6 +97,7 @@ class Config:
             latency_batch_rows=(1, 64, 1_024),
             memory_events=(100_000, 1_000_000),
             pattern=PatternConfig.quick(),
+            packets=PacketConfig.quick(),
         )
 
 
@@ -468,6 +473,7 @@ def main(argv: list[str] | None = None) -> None:
         subset = frame.iloc[: config.latency_events].reset_index(drop=True)
         profiles.append(profile_engine(subset, workload, PROFILE_SMALL_BATCH_ROWS))
     pattern = run_pattern_benchmark(config.pattern)
+    packets = run_packet_benchmark(config.packets)
 
     report = {
         "started_at": started_at,
@@ -488,10 +494,12 @@ def main(argv: list[str] | None = None) -> None:
         "targets": targets,
         "profiles": profiles,
         "pattern_matching": pattern,
+        "packets": packets,
     }
     report["duration_seconds"] = time.perf_counter() - started
     print_report(report, throughput)
     print_pattern_report(pattern)
+    print_packet_report(packets)
     print(f"\ntotal {report['duration_seconds']:.0f} s")
     if output_path is not None:
         del report["latency_measurements"]

@@ -57,7 +57,12 @@ class Session:
             ack=self.next_seq[other] if flags & ACK else 0,
         )
         self.frames.append(ethernet(ipv4(segment, src=src, dst=dst)))
-        self.next_seq[side] += len(data) + (1 if flags & SYN else 0) + (1 if flags & FIN else 0)
+        # SYN and FIN each take one sequence number.
+        self.next_seq[side] += len(data)
+        if flags & SYN:
+            self.next_seq[side] += 1
+        if flags & FIN:
+            self.next_seq[side] += 1
         return self
 
     def handshake(self) -> Session:

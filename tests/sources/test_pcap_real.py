@@ -220,7 +220,7 @@ def test_dhcp_flood_informs() -> None:
     path = capture("dhcp_flood.pcap")
     kinds = collections.Counter()
     sources = set()
-    held = set()
+    client_addresses = set()
     for _, frame in dpkt_records(path):
         fields = reference_layers(frame)
         message = dpkt.dhcp.DHCP(fields["payload"])
@@ -228,7 +228,7 @@ def test_dhcp_flood_informs() -> None:
         kinds[kind] += 1
         if kind == dpkt.dhcp.DHCPINFORM:
             sources.add(fields["src_ip"])
-            held.add(socket.inet_ntoa(struct.pack("!I", message.ciaddr)))
+            client_addresses.add(socket.inet_ntoa(struct.pack("!I", message.ciaddr)))
     rows = read(path).rows
     present = rows["dhcp"].notna()
     kinds_read = rows.loc[present, "dhcp"].map(lambda item: item["message_type"])
@@ -240,7 +240,7 @@ def test_dhcp_flood_informs() -> None:
     informs = rows[present][kinds_read == "INFORM"]
     assert set(informs["src_ip"]) == sources
     assert len(sources) == 250
-    assert {item["client_ip"] for item in informs["dhcp"]} == held
+    assert {item["client_ip"] for item in informs["dhcp"]} == client_addresses
     assert len({item["client_mac"] for item in informs["dhcp"]}) == 1
 
 
@@ -281,14 +281,12 @@ def walk_pcap(data: bytes) -> tuple[int, int]:
     order = _PCAP_MAGICS[data[:4]]
     if len(data) < 24 or struct.unpack_from(order + "H", data, 4)[0] != 2:
         return 0, 1
-    snaplen = struct.unpack_from(order + "I", data, 16)[0]
-    limit = max(_LIMIT, snaplen if snaplen <= 1 << 24 else 0)
     position, records = 24, 0
     while position < len(data):
         if position + 16 > len(data):
             return records, 1
         captured = struct.unpack_from(order + "I", data, position + 8)[0]
-        if captured > limit or position + 16 + captured > len(data):
+        if captured > _LIMIT or position + 16 + captured > len(data):
             return records, 1
         records += 1
         position += 16 + captured

@@ -222,16 +222,17 @@ class FlowTracker:
         )
         flow = self._flows.get(key)
         tcp = proto == _TCP and flags >= 0
-        if flow is not None and tcp and flags & _SYN and not flags & _ACK:
-            starter = flow.orig if src == flow.src_ip and sport == flow.src_port else flow.resp
-            if starter is flow.orig and flow.orig.state in (CLOSED, RESET):
-                self._end(flow, ts, "new_syn")
-                flow = None
+        from_orig = flow is not None and src == flow.src_ip and sport == flow.src_port
+        new_syn = tcp and flags & _SYN and not flags & _ACK
+        if flow is not None and new_syn and from_orig and flow.orig.state in (CLOSED, RESET):
+            self._end(flow, ts, "new_syn")
+            flow = None
         if flow is None:
             flow = self._start(
                 key, ts, src=src, dst=dst, sport=sport, dport=dport, proto=proto, flags=flags
             )
-        from_orig = src == flow.src_ip and sport == flow.src_port
+            from_orig = src == flow.src_ip and sport == flow.src_port
+
         endpoint = flow.orig if from_orig else flow.resp
         endpoint.packets += 1
         endpoint.bytes += length
@@ -239,6 +240,7 @@ class FlowTracker:
         flow.last_ns = max(flow.last_ns, ts)
         if not tcp:
             return
+
         _update_tcp(flow, from_orig, flags, max(payload, 0))
         peer = flow.resp if from_orig else flow.orig
         if flags & _ACK and peer.fin_end is not None and seq_at_or_after(ack, peer.fin_end):
@@ -247,6 +249,7 @@ class FlowTracker:
             # A FIN takes one sequence number after the segment's data (and its SYN, if any).
             endpoint.fin_end = (seq + max(payload, 0) + 1 + (1 if flags & _SYN else 0)) & _SEQ_MASK
             endpoint.fin_acked = False
+
         if flags & _RST:
             self._end(flow, ts, "rst")
         elif flow.orig.fin_acked and flow.resp.fin_acked:

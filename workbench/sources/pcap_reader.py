@@ -1,8 +1,8 @@
 """pcap and pcapng reader: captured traffic as one typed, nested row per packet or per flow.
 
 The connector is ``'connector' = 'pcap'`` (``'format' = 'pcapng'`` is
-accepted too); pcap (either byte order, microsecond or nanosecond
-timestamps) and pcapng are told apart by their magic bytes, never by the
+accepted too). pcap (either byte order, microsecond or nanosecond
+timestamps) and pcapng are detected by their magic bytes, never by the
 file name. Options:
 
 ``pcap.records``
@@ -116,7 +116,7 @@ def validate_pcap_options(options: Mapping[str, str]) -> None:
 
 
 def pcap_schema(options: Mapping[str, str]) -> Schema:
-    """Return the reader's columns: packets or flows, as 'pcap.records' says."""
+    """Return the reader's columns: packets or flows, as 'pcap.records' selects."""
     return FLOW_SCHEMA if _records(options) == "flows" else PACKET_SCHEMA
 
 

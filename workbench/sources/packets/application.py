@@ -109,52 +109,62 @@ def dns_type_name(number: int) -> str:
     return DNS_TYPES.get(number) or f"TYPE{number}"
 
 
-def read_dns_name(message: bytes, position: int) -> tuple[str, int]:
+def read_dns_name(
+    message: bytes, position: int, names: dict[int, str] | None = None
+) -> tuple[str, int]:
     """Read a possibly compressed domain name; return it and the position after it.
 
     Like dpkt, a compression pointer must point before the name part that
-    holds it, which rules out loops. The root name reads '.'.
+    contains it, which rules out loops. The root name reads '.'. ``names``
+    caches the names already read from this message by their position, so
+    the usual answer name (a pointer to the question's name) is looked up.
     """
-    labels: list[bytes] = []
     size = len(message)
+    if position + 1 < size and message[position] >= 0xC0 and names:
+        known = names.get(((message[position] & 0x3F) << 8) | message[position + 1])
+        if known is not None:
+            return known, position + 2
+    start = position
+    labels: list[bytes] = []
     after = -1
     lowest = position
     total = 0
     while True:
         if position >= size:
-            message_text = "DNS name runs past the end of the message"
-            raise MalformedError(message_text)
+            text = "DNS name runs past the end of the message"
+            raise MalformedError(text)
         length = message[position]
         if length == 0:
             position += 1
             break
-        kind = length & 0xC0
-        if kind == 0xC0:
+        if length >= 0xC0:
             if position + 1 >= size:
-                message_text = "DNS name runs past the end of the message"
-                raise MalformedError(message_text)
+                text = "DNS name runs past the end of the message"
+                raise MalformedError(text)
             pointer = ((length & 0x3F) << 8) | message[position + 1]
             if pointer >= lowest:
-                message_text = f"invalid DNS compression pointer {pointer}"
-                raise MalformedError(message_text)
+                text = f"invalid DNS compression pointer {pointer}"
+                raise MalformedError(text)
             if after < 0:
                 after = position + 2
             lowest = position = pointer
             continue
-        if kind:
-            message_text = f"invalid DNS label length byte {length:#04x}"
-            raise MalformedError(message_text)
+        if length >= 0x40:
+            text = f"invalid DNS label length byte {length:#04x}"
+            raise MalformedError(text)
         position += 1
-        if position + length > size:
-            message_text = "DNS name runs past the end of the message"
-            raise MalformedError(message_text)
         total += length + 1
+        if position + length > size:
+            text = "DNS name runs past the end of the message"
+            raise MalformedError(text)
         if total > _MAX_NAME_BYTES:
-            message_text = "DNS name is longer than 255 bytes"
-            raise MalformedError(message_text)
+            text = "DNS name is longer than 255 bytes"
+            raise MalformedError(text)
         labels.append(message[position : position + length])
         position += length
     name = b".".join(labels).decode("utf-8", "backslashreplace") if labels else "."
+    if names is not None:
+        names[start] = name
     return name, after if after >= 0 else position
 
 
@@ -210,11 +220,13 @@ def parse_dns(payload: bytes, *, tcp: bool = False) -> Row:
         text = f"truncated DNS header: {len(message)} of 12 bytes"
         raise MalformedError(text)
     ident, flags, questions, answers_count, _, _ = _DNS_HEADER.unpack_from(message)
+    names: dict[int, str] = {}
+
     position = 12
     qname: str | None = None
     qtype: str | None = None
     for _ in range(questions):
-        name, position = read_dns_name(message, position)
+        name, position = read_dns_name(message, position, names)
         if position + 4 > len(message):
             text = "truncated DNS question"
             raise MalformedError(text)
@@ -222,9 +234,10 @@ def parse_dns(payload: bytes, *, tcp: bool = False) -> Row:
         position += 4
         if qname is None:
             qname, qtype = name, dns_type_name(number)
+
     answers = []
     for _ in range(answers_count):
-        name, position = read_dns_name(message, position)
+        name, position = read_dns_name(message, position, names)
         if position + 10 > len(message):
             text = "truncated DNS answer"
             raise MalformedError(text)
@@ -236,12 +249,13 @@ def parse_dns(payload: bytes, *, tcp: bool = False) -> Row:
         answers.append(
             {
                 "name": name,
-                "type": dns_type_name(record_type),
+                "type": DNS_TYPES.get(record_type) or f"TYPE{record_type}",
                 "ttl": ttl,
                 "data": _dns_data(message, position, length, record_type),
             }
         )
         position += length
+
     rcode = flags & 0x0F
     return {
         "id": ident,
@@ -280,6 +294,8 @@ HTTP_METHODS = frozenset(
 #: The first four bytes of every payload that may start an HTTP/1.x message.
 HTTP_PREFIXES = frozenset({method[:4].ljust(4, b" ") for method in HTTP_METHODS} | {b"HTTP"})
 _STATUS = re.compile(rb"HTTP/(\d\.\d) (\d{3})(?: (.*))?$")
+#: A Host or User-Agent header line, found by scanning the header block from the first newline.
+_HEADER = re.compile(rb"\n(host|user-agent)[ \t]*:([^\r\n]*)", re.IGNORECASE)
 
 
 def _text(value: bytes) -> str:
@@ -318,16 +334,12 @@ def parse_http(payload: bytes) -> Row | None:
         row["version"] = _text(parts[2][5:])
     if line_end >= 0:
         header_end = payload.find(b"\r\n\r\n", line_end)
-        block = payload[line_end + 1 : header_end if header_end >= 0 else len(payload)]
-        for header in block.split(b"\n"):
-            name, colon, value = header.partition(b":")
-            if not colon:
-                continue
-            key = name.strip().lower()
-            if key == b"host":
-                row["host"] = _text(value.strip())
-            elif key == b"user-agent":
-                row["user_agent"] = _text(value.strip())
+        if header_end < 0:
+            header_end = len(payload)
+        for match in _HEADER.finditer(payload, line_end, header_end + 2):
+            key = "host" if match.group(1).lower() == b"host" else "user_agent"
+            if row[key] is None:
+                row[key] = _text(match.group(2).strip())
     return row
 
 

@@ -2,8 +2,8 @@
 
 The walk visits each record header once in Python and keeps only where the
 record starts. Timestamps, lengths and interface numbers are then read for
-the whole batch at once with numpy. The file format is told by its first
-four bytes, never by the file name.
+the whole batch at once with numpy. The file format is detected from its
+first four bytes, never from the file name.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ logger = logging.getLogger(__name__)
 
 #: Largest captured length that is not taken as damage, as in libpcap (MAXIMUM_SNAPLEN).
 DEFAULT_MAX_CAPTURED_LENGTH = 262_144
-#: Bytes read from the file at a time.
-DEFAULT_BLOCK_BYTES = 4 << 20
+#: Bytes read from the file at a time: a batch of packets comes from about this much data.
+DEFAULT_BLOCK_BYTES = 8 << 20
 #: Zero bytes after a batch's data, so fixed-size reads at a guarded position stay in bounds.
 PADDING = 64
 
@@ -99,7 +99,7 @@ class Interface:
 class PacketBatch:
     """Packet records of one stretch of a file, as parallel arrays.
 
-    ``data`` holds the stretch's bytes followed by zero padding, ``buffer``
+    ``data`` contains the stretch's bytes followed by zero padding, ``buffer``
     the same bytes for Python parsers. ``starts`` index the first byte of
     each packet in both. ``interfaces`` index ``interface_table``.
     """
@@ -158,7 +158,7 @@ def open_capture(
     """
     head = read(4)
     if not head:
-        logger.warning("%s is empty: it holds no packets", name)
+        logger.warning("%s is empty: it contains no packets", name)
         return None
     kind = detect_format(head)
     if kind is None:
@@ -215,7 +215,7 @@ class CaptureWalker:
     # Buffer handling ----------------------------------------------------------
 
     def _fill(self, minimum: int) -> bool:
-        """Read until the buffer holds ``minimum`` bytes; return False at the end of the file first."""
+        """Read until the buffer contains ``minimum`` bytes; return False if the file ends first."""
         parts = [self._buffer]
         size = len(self._buffer)
         while size < minimum and not self._eof:
@@ -264,26 +264,10 @@ class PcapWalker(CaptureWalker):
 
     def batches(self) -> Iterator[PacketBatch]:
         self._buffer = self._pending
-        if not self._fill(PCAP_HEADER_BYTES):
-            self._reject_here(0, f"truncated pcap file header: {len(self._buffer)} of 24 bytes")
+        if not self._read_header():
             return
-        header = self._buffer[:PCAP_HEADER_BYTES]
-        order, tick_ns = PCAP_MAGICS[header[:4]]
-        major, minor, _zone, _sigfigs, snaplen, network = struct.unpack(
-            order + "HHiIII", header[4:]
-        )
-        if major != 2:
-            self._reject_here(0, f"unsupported pcap version {major}.{minor}: expected 2.4")
-            return
-        # The upper bits of the link type field carry FCS details (LINKTYPE_ETHERNET is 1).
-        link = network & 0x0FFFFFFF
-        self.interfaces = [Interface(0, link, None, snaplen, (10, 9 if tick_ns == 1 else 6))]
-        self._consume(PCAP_HEADER_BYTES)
-        self._order = order
-        self._tick_ns = tick_ns
-        limit = max(self.max_captured_length, snaplen if snaplen <= 1 << 24 else 0)
-        self._limit = limit
-        caplen_at = struct.Struct(order + "I").unpack_from
+        caplen_at = struct.Struct(self._order + "I").unpack_from
+
         while True:
             self._fill(self.block_bytes)
             positions, end, damage = self._walk(caplen_at)
@@ -301,13 +285,36 @@ class PcapWalker(CaptureWalker):
                 continue
             self._consume(end)
 
+    def _read_header(self) -> bool:
+        """Read the file header; reject it and return False when it is cut short or unsupported."""
+        if not self._fill(PCAP_HEADER_BYTES):
+            self._reject_here(0, f"truncated pcap file header: {len(self._buffer)} of 24 bytes")
+            return False
+        header = self._buffer[:PCAP_HEADER_BYTES]
+        order, tick_ns = PCAP_MAGICS[header[:4]]
+        # The time zone field is ignored: pcap time stamps are UTC and libpcap writes 0 there.
+        major, minor, _zone, _sigfigs, snaplen, network = struct.unpack(
+            order + "HHiIII", header[4:]
+        )
+        if major != 2:
+            self._reject_here(0, f"unsupported pcap version {major}.{minor}: expected 2.4")
+            return False
+
+        # The upper bits of the link type field carry FCS details (LINKTYPE_ETHERNET is 1).
+        link = network & 0x0FFFFFFF
+        self.interfaces = [Interface(0, link, None, snaplen, (10, 9 if tick_ns == 1 else 6))]
+        self._consume(PCAP_HEADER_BYTES)
+        self._order = order
+        self._tick_ns = tick_ns
+        return True
+
     def _walk(
         self, caplen_at: Callable[[bytes, int], tuple[int]]
     ) -> tuple[list[int], int, str | None]:
         """Return the positions of whole records in the buffer, where the walk stopped, and any damage."""
         buffer = self._buffer
         size = len(buffer)
-        limit = self._limit
+        limit = self.max_captured_length
         positions: list[int] = []
         append = positions.append
         position = 0
@@ -343,10 +350,7 @@ class PcapWalker(CaptureWalker):
             return
         captured = caplen_at(self._buffer, 8)[0]
         present = size - PCAP_RECORD_HEADER_BYTES
-        self._reject_here(
-            0,
-            f"truncated packet data: the record holds {captured} bytes, the file ends after {present}",
-        )
+        self._reject_here(0, f"truncated packet data: {present} of {captured} bytes")
 
     def _fields(self, data: np.ndarray, positions: np.ndarray) -> PacketBatch:
         order = self._order
@@ -434,9 +438,7 @@ class PcapngWalker(CaptureWalker):
             self._reject_here(0, f"truncated pcapng block header: {size} of 12 bytes")
             return
         _, length = self._unpack(self._buffer, 0)
-        self._reject_here(
-            0, f"truncated pcapng block: the block holds {length} bytes, the file ends after {size}"
-        )
+        self._reject_here(0, f"truncated pcapng block: {size} of {length} bytes")
 
     def _byte_order(self, position: int) -> str | None:
         magic = self._buffer[position + 8 : position + 12]
@@ -552,6 +554,17 @@ class PcapngWalker(CaptureWalker):
         self._section.interfaces.append(len(self.interfaces))
         self.interfaces.append(Interface(number, link, name, snaplen, resolution, offset_s))
 
+    def _reject_block(self, position: int, number: int, captured: int, length: int) -> None:
+        known = len(self._section.interfaces)
+        if number >= known:
+            reason = f"packet block names interface {number}, but the section describes {known}"
+        else:
+            reason = (
+                f"corrupt packet block: captured length {captured} does not fit in a block "
+                f"of {length} bytes"
+            )
+        self._reject_here(position, reason)
+
     def _fields(self, types: list[int], data: np.ndarray, positions: np.ndarray) -> PacketBatch:
         order = self._section.order
         obsolete = np.array(types, dtype=np.int64) == _BLOCK_OPB
@@ -565,21 +578,17 @@ class PcapngWalker(CaptureWalker):
         wire = _read_unsigned(data, positions + 24, 4, order)
         frames = np.arange(self.records + 1, self.records + len(positions) + 1, dtype=np.int64)
         self.records += len(positions)
+
         known = len(self._section.interfaces)
         valid = (numbers < known) & (lengths >= _MIN_EPB_BYTES) & (captured <= lengths - 32)
-        if not valid.all():
-            for index in np.flatnonzero(~valid).tolist():
-                if numbers[index] >= known:
-                    reason = (
-                        f"packet block names interface {int(numbers[index])}, but the section "
-                        f"describes {known}"
-                    )
-                else:
-                    reason = (
-                        f"corrupt packet block: captured length {int(captured[index])} does "
-                        f"not fit in a block of {int(lengths[index])} bytes"
-                    )
-                self._reject_here(int(positions[index]), reason)
+        for index in np.flatnonzero(~valid).tolist():
+            self._reject_block(
+                int(positions[index]),
+                int(numbers[index]),
+                int(captured[index]),
+                int(lengths[index]),
+            )
+
         keep = np.flatnonzero(valid)
         section = np.array(self._section.interfaces or [0], dtype=np.int64)
         interfaces = section[np.where(valid, numbers, 0)][keep]

@@ -37,10 +37,13 @@ from workbench.sources.packets.layers import (
 _STRING_DTYPE = pd.StringDtype("pyarrow")
 _TCP_LETTERS = "FSRPAUEC"
 #: The flag letters of every value of the TCP flags byte.
-TCP_FLAG_TEXT = [
-    "".join(letter for bit, letter in enumerate(_TCP_LETTERS) if value & (1 << bit))
-    for value in range(256)
-]
+TCP_FLAG_TEXT = pa.array(
+    [
+        "".join(letter for bit, letter in enumerate(_TCP_LETTERS) if value & (1 << bit))
+        for value in range(256)
+    ],
+    type=pa.large_string(),
+)
 _TCP_FLAG_BITS = {"fin": 0x01, "syn": 0x02, "rst": 0x04, "psh": 0x08, "ack": 0x10, "urg": 0x20}
 _PROTOCOL_NAMES = {
     PROTOCOL_TCP: "tcp",
@@ -51,13 +54,18 @@ _PROTOCOL_NAMES = {
 _ARP_OPERATIONS = {1: "request", 2: "reply", 3: "reverse request", 4: "reverse reply"}
 
 
-def strings(codes: np.ndarray, dictionary: list[str]) -> pd.api.extensions.ExtensionArray:
+def strings(
+    codes: np.ndarray, dictionary: list[str] | pa.Array
+) -> pd.api.extensions.ExtensionArray:
     """Return a pyarrow string array: ``dictionary[code]``, NULL where the code is negative."""
-    if not dictionary:
-        return pd.array([None] * len(codes), dtype=_STRING_DTYPE)
-    values = pa.array(dictionary, type=pa.large_string())
-    indices = pa.array(codes, type=pa.int64(), mask=codes < 0)
-    return from_arrow(values.take(indices), _STRING_DTYPE).array
+    missing = codes < 0
+    if len(dictionary) == 0 or missing.all():
+        values = pa.nulls(len(codes), type=pa.large_string())
+    else:
+        if not isinstance(dictionary, pa.Array):
+            dictionary = pa.array(dictionary, type=pa.large_string())
+        values = dictionary.take(pa.array(codes, type=pa.int64(), mask=missing))
+    return from_arrow(values, _STRING_DTYPE).array
 
 
 def integers(

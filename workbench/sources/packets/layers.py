@@ -1,8 +1,8 @@
 """Decode link, network and transport headers of a whole batch of packets with numpy.
 
-Every field is read for all packets at once: the position of each layer is
-an array, and a packet whose layer is absent or cut short gets position 0
-and a False validity flag, so no read leaves the batch's buffer. Packets
+Every field is read for all packets at once, because the position of each
+layer is an array. A packet whose layer is absent or cut short gets
+position 0 and a False validity flag, so no read leaves the batch's buffer. Packets
 that need more (application payloads) are picked out for Python parsers.
 """
 
@@ -446,6 +446,7 @@ def _decode_ipv4(
     cut = valid & (l3 + header > end)
     _fail(error, cut, E_IPV4_CUT)
     valid &= ~cut
+
     at = np.where(valid, l3, 0)
     total = read.u16(at + 2)
     # Captures on a host with segmentation offload record 0 here: use the captured size then.
@@ -453,6 +454,7 @@ def _decode_ipv4(
     short = valid & (total < header)
     _fail(error, short, E_IPV4_LENGTH)
     valid &= ~short
+
     flags = read.u16(at + 6)
     more = (flags & 0x2000) != 0
     offset = (flags & 0x1FFF) * 8
@@ -486,6 +488,7 @@ def _decode_ipv6(
     bad = valid & ((read.u8(at) >> 4) != 6)
     _fail(error, bad, E_IPV6_BAD)
     valid &= ~bad
+
     at = np.where(valid, l3, 0)
     hop_limit = read.u8(at + 7)
     payload_length = read.u16(at + 4)
@@ -498,6 +501,7 @@ def _decode_ipv6(
     fragment_id = np.zeros(count, dtype=np.int64)
     fragment_offset = np.zeros(count, dtype=np.int64)
     fragment_more = np.zeros(count, dtype=bool)
+
     for _ in range(MAX_IPV6_EXTENSIONS):
         extension = has_transport & np.isin(next_header, IPV6_EXTENSIONS)
         if not extension.any():
@@ -529,9 +533,11 @@ def _decode_ipv6(
             has_transport &= ~(is_fragment & (offset > 0))
         next_header = np.where(whole, following, next_header)
         position = np.where(whole, position + size, position)
+
     left = has_transport & np.isin(next_header, IPV6_EXTENSIONS)
     _fail(error, left, E_EXTENSION_COUNT)
     has_transport &= ~left
+
     rows = np.flatnonzero(valid)
     src = read.octets(l3[rows] + 8, 16)
     dst = read.octets(l3[rows] + 24, 16)
