@@ -33,18 +33,20 @@ from workbench.events import types as t
 from workbench.events.schema import Column, Schema
 from workbench.events.types import DataType
 from workbench.sources.log_text import (
+    MAX_GROUPS_PER_PASS,
     NS_PER_SECOND,
+    REST,
     Lines,
     LogReader,
     civil_ns,
     digits,
+    extract_passes,
     fraction_ns,
+    list_items,
     map_texts,
-    matched,
     month_numbers,
     null_if,
     string_series,
-    struct_fields,
     timestamp_series,
     zone_offset_seconds,
 )
@@ -182,8 +184,9 @@ _APACHE_TOKEN = re.compile(
     r"(?P<letter>[a-zA-Z%])?"
 )
 _NGINX_TOKEN = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_]\w*)\}|(?P<name>[A-Za-z_]\w*))")
-_REQUEST_LINE = r"^(?P<method>\S+) (?P<target>\S+)(?: (?P<protocol>\S+))?$"
-_TARGET = r"^(?P<path>[^?]*)(?P<mark>\??)(?P<query>.*)$"
+#: Text between quotes with backslash escapes, written as an unrolled loop so
+#: that a backtracking engine (Python's re, used for messages) stays linear.
+_QUOTED = r'[^"\\]*(?:\\.[^"\\]*)*'
 
 
 @dataclass(frozen=True)
@@ -204,6 +207,7 @@ class AccessPattern:
     tokens: list[Token]
     regex: str = ""
     pieces: list[str] = field(default_factory=list)
+    passes: list[str] = field(default_factory=list)
     schema: Schema = field(default_factory=lambda: Schema(()))
 
 
@@ -301,6 +305,7 @@ def compile_pattern(pattern: str, label: str | None = None) -> AccessPattern:
     compiled = AccessPattern(pattern, label or "custom", named)
     compiled.pieces = [_piece(named, index) for index in range(len(named))]
     compiled.regex = "^" + "".join(compiled.pieces) + r"\s*$"
+    compiled.passes = _passes(named, compiled.pieces)
     compiled.schema = _schema(named, pattern)
     return compiled
 
@@ -321,22 +326,18 @@ def _piece(tokens: list[Token], index: int) -> str:
     if token.directive.regex is not None:
         return rf"(?P<{group}>{token.directive.regex})"
     if kind == "clf_time":
-        return rf"\[{_clf_time(group)}\]"
+        return rf"\[(?P<{group}>{_CLF_TIME})\]"
     if kind == "local_time":
-        return _clf_time(group)
+        return rf"(?P<{group}>{_CLF_TIME})"
     if kind == "iso_time":
-        return (
-            rf"(?P<{group}_year>\d{{4}})-(?P<{group}_month>\d{{2}})-(?P<{group}_day>\d{{2}})T"
-            rf"(?P<{group}_hour>\d{{2}}):(?P<{group}_minute>\d{{2}}):(?P<{group}_second>\d{{2}})"
-            rf"(?:\.(?P<{group}_fraction>\d{{1,9}}))?(?P<{group}_zone>Z|[+-]\d{{2}}:?\d{{2}})"
-        )
+        return rf"(?P<{group}>{_ISO_TIME})"
     if kind == "epoch_time":
-        return rf"(?P<{group}_seconds>\d{{1,11}})(?:\.(?P<{group}_fraction>\d{{1,9}}))?"
+        return rf"(?P<{group}>{_EPOCH_TIME})"
     if kind in _NUMBER_KINDS:
         number = r"\d{1,18}(?:\.\d{1,9})?" if kind == "double" else r"\d{1,18}"
         return rf"(?P<{group}>-|{number})"
     if before.endswith('"') and after.startswith('"'):
-        return rf'(?P<{group}>(?:[^"\\]|\\.)*)'
+        return rf"(?P<{group}>{_QUOTED})"
     if after:
         return rf"(?P<{group}>[^{re.escape(after[0])}]*)"
     if index + 1 < len(tokens):
@@ -344,12 +345,41 @@ def _piece(tokens: list[Token], index: int) -> str:
     return rf"(?P<{group}>.*?)"
 
 
-def _clf_time(group: str) -> str:
-    return (
-        rf"(?P<{group}_day>\d{{1,2}})/(?P<{group}_month>[A-Za-z]{{3}})/(?P<{group}_year>\d{{4}}):"
-        rf"(?P<{group}_hour>\d{{2}}):(?P<{group}_minute>\d{{2}}):(?P<{group}_second>\d{{2}})"
-        rf"(?:\.(?P<{group}_fraction>\d{{1,9}}))? (?P<{group}_zone>[+-]\d{{4}})"
-    )
+_CLF_TIME = r"\d{1,2}/[A-Za-z]{3}/\d{4}:\d{2}:\d{2}:\d{2}(?:\.\d{1,9})? [+-]\d{4}"
+_ISO_TIME = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})"
+_EPOCH_TIME = r"\d{1,11}(?:\.\d{1,9})?"
+_CLOCK_PASS = r"^(?P<hour>\d{2}):(?P<minute>\d{2}):(?P<second>\d{2})(?P<rest>.*)$"
+#: The passes that split each kind of time into its parts, see ``extract_passes``.
+_TIME_PASSES = {
+    "clf_time": [
+        r"^(?P<day>\d{1,2})/(?P<month>[A-Za-z]{3})/(?P<year>\d{4}):(?P<rest>.*)$",
+        _CLOCK_PASS,
+        r"^(?:\.(?P<fraction>\d{1,9}))? (?P<zone>[+-]\d{4})$",
+    ],
+    "iso_time": [
+        r"^(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})T(?P<rest>.*)$",
+        _CLOCK_PASS,
+        r"^(?:\.(?P<fraction>\d{1,9}))?(?P<zone>Z|[+-]\d{2}:?\d{2})$",
+    ],
+    "epoch_time": [r"^(?P<seconds>\d{1,11})(?:\.(?P<fraction>\d{1,9}))?$"],
+}
+_TIME_PASSES["local_time"] = _TIME_PASSES["clf_time"]
+
+
+def _passes(tokens: list[Token], pieces: list[str]) -> list[str]:
+    """Return the line pattern as chained passes of at most 4 capture groups each."""
+    per_pass = MAX_GROUPS_PER_PASS - 1
+    passes: list[str] = []
+    current: list[str] = []
+    captured = 0
+    for token, piece in zip(tokens, pieces, strict=True):
+        if token.directive is not None and captured == per_pass:
+            passes.append("^" + "".join(current) + f"(?P<{REST}>.*)$")
+            current, captured = [], 0
+        current.append(piece)
+        captured += token.directive is not None
+    passes.append("^" + "".join(current) + r"\s*$")
+    return passes
 
 
 def _schema(tokens: list[Token], pattern: str) -> Schema:
@@ -457,15 +487,15 @@ class AccessLogReader(LogReader):
 
     def _parse(self, lines: Lines, file: CountingFile) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
         del file
-        found = pc.extract_regex(lines.text, self.pattern.regex)
-        hits = matched(found)
+        found, hits = extract_passes(lines.text, self.pattern.passes)
         if not hits.all():
             missing = np.flatnonzero(~hits)
             self._reject(lines, missing, [self._why(lines.raw(int(p))) for p in missing])
         positions = np.flatnonzero(hits)
         if not len(positions):
             return
-        fields = struct_fields(found.filter(pa.array(hits)))
+        selection = pa.array(hits)
+        fields = {name: values.filter(selection) for name, values in found.items()}
         columns: dict[str, pd.Series] = {}
         failures: dict[int, str] = {}
         for token in self.pattern.tokens:
@@ -580,54 +610,53 @@ def _value_column(kind: str, values: pa.Array) -> pd.Series:
 
 
 def _request_columns(values: pa.Array) -> dict[str, pd.Series]:
-    """Return method, path, query, protocol and the request line itself."""
+    """Return method, path, query, protocol and the request line itself.
+
+    A request line of two or three words (``GET /a?b HTTP/1.1``) gives
+    them all; any other request line gives NULL for all but ``request``.
+    """
     request = _text(values)
-    parts = pc.extract_regex(request, _REQUEST_LINE)
-    fields = struct_fields(parts)
-    hits = pa.array(matched(parts))
+    words = pc.split_pattern(request, " ")
+    count = pc.fill_null(pc.list_value_length(words), 0)
+    parsed = pc.and_(pc.greater_equal(count, 2), pc.less_equal(count, 3))
     null_text = pa.scalar(None, pa.large_string())
-    target = pc.if_else(hits, fields["target"], null_text)
-    pieces = struct_fields(pc.extract_regex(target, _TARGET))
-    has_query = pc.equal(pieces["mark"], "?")
-    query = pc.if_else(pc.fill_null(has_query, False), pieces["query"], null_text)
-    path = pc.if_else(hits, pieces["path"], null_text)
+    target = pc.if_else(parsed, list_items(words, 1), null_text)
+    pieces = pc.split_pattern(target, "?", max_splits=1)
     return {
-        "method": string_series(pc.if_else(hits, fields["method"], null_text)),
-        "path": string_series(path),
-        "query": string_series(query),
-        "protocol": string_series(null_if(pc.if_else(hits, fields["protocol"], null_text), "")),
+        "method": string_series(pc.if_else(parsed, list_items(words, 0), null_text)),
+        "path": string_series(list_items(pieces, 0)),
+        "query": string_series(list_items(pieces, 1)),
+        "protocol": string_series(pc.if_else(parsed, list_items(words, 2), null_text)),
         "request": string_series(request),
     }
 
 
 def _time_column(token: Token, fields: dict[str, pa.Array], failures: dict[int, str]) -> pd.Series:
     """Return UTC times of a time directive; impossible dates are failures."""
-    group = token.group
     assert token.directive is not None
     kind = token.directive.kind
+    text = fields[token.group]
+    parts, valid = extract_passes(text, _TIME_PASSES[kind])
     if kind == "epoch_time":
-        ns = digits(fields[f"{group}_seconds"]) * NS_PER_SECOND + fraction_ns(
-            fields[f"{group}_fraction"]
+        seconds = digits(parts["seconds"])
+        ns = seconds * NS_PER_SECOND + fraction_ns(parts["fraction"])
+    else:
+        month_text = parts["month"]
+        months = digits(month_text) if kind == "iso_time" else month_numbers(month_text)
+        ns, civil_valid = civil_ns(
+            digits(parts["year"]),
+            months,
+            digits(parts["day"]),
+            hour=digits(parts["hour"]),
+            minute=digits(parts["minute"]),
+            second=digits(parts["second"]),
         )
-        return timestamp_series(ns, np.ones(len(ns), dtype=bool))
-    month_text = fields[f"{group}_month"]
-    months = digits(month_text) if kind == "iso_time" else month_numbers(month_text)
-    ns, valid = civil_ns(
-        digits(fields[f"{group}_year"]),
-        months,
-        digits(fields[f"{group}_day"]),
-        hour=digits(fields[f"{group}_hour"]),
-        minute=digits(fields[f"{group}_minute"]),
-        second=digits(fields[f"{group}_second"]),
-    )
-    offsets, offset_valid = zone_offset_seconds(fields[f"{group}_zone"])
-    ns = ns + fraction_ns(fields[f"{group}_fraction"]) - offsets * NS_PER_SECOND
-    valid &= offset_valid
+        offsets, offset_valid = zone_offset_seconds(parts["zone"])
+        ns = ns + fraction_ns(parts["fraction"]) - offsets * NS_PER_SECOND
+        valid &= civil_valid & offset_valid
     for position in np.flatnonzero(~valid).tolist():
-        text = "/".join(
-            str(fields[f"{group}_{part}"][position].as_py()) for part in ("day", "month", "year")
-        )
         failures.setdefault(
-            position, f"invalid time in {token.text} ({token.directive.column}): {text}"
+            position,
+            f"invalid time in {token.text} ({token.directive.column}): {text[position].as_py()!r}",
         )
     return timestamp_series(ns, valid)

@@ -50,6 +50,7 @@ from workbench.sources.log_text import (
     LogReader,
     civil_ns,
     digits,
+    extract_passes,
     fraction_ns,
     localize_ns,
     matched,
@@ -228,27 +229,33 @@ def open_syslog_auth(
 # Line patterns (RE2 syntax, run by pyarrow) -----------------------------------------
 
 _PRI = r"<(?P<pri>\d{1,3})>"
-_CLOCK = r"(?P<hour>\d{2}):(?P<minute>\d{2}):(?P<second>\d{2})"
-_RFC5424 = (
-    rf"^{_PRI}(?P<version>[1-9]\d{{0,2}}) "
-    r"(?P<timestamp>-|(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})[Tt]"
-    rf"{_CLOCK}(?:\.(?P<fraction>\d{{1,9}}))?(?P<zone>[Zz]|[+-]\d{{2}}:\d{{2}})) "
-    r"(?P<host>\S+) (?P<app>\S+) (?P<procid>\S+) (?P<msgid>\S+) "
-    r'(?P<sd>-|(?:\[(?:[^\]"\\]|\\.|"(?:[^"\\]|\\.)*")*\])+)'
-    r"(?P<tail> (?P<message>.*))?$"
-)
-_ISO3164 = (
-    rf"^(?:{_PRI})?"
-    r"(?P<timestamp>(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})[Tt ]"
-    rf"{_CLOCK}(?:[.,](?P<fraction>\d{{1,9}}))?(?P<zone>[Zz]|[+-]\d{{2}}:?\d{{2}})?) "
-    r"(?P<host>\S+)(?: (?P<rest>.*))?$"
-)
-_CLASSIC3164 = (
-    rf"^(?:{_PRI})?"
-    r"(?P<timestamp>(?P<month>[A-Z][a-z]{2}) {1,2}(?P<day>\d{1,2}) "
-    rf"{_CLOCK}(?:\.(?P<fraction>\d{{1,9}}))?) "
-    r"(?P<host>\S+)(?: (?P<rest>.*))?$"
-)
+_RFC5424_TIME = r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})"
+_ISO_TIME = r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:[Zz]|[+-]\d{2}:?\d{2})?"
+_CLASSIC_TIME = r"[A-Z][a-z]{2} {1,2}\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d{1,9})?"
+_STRUCTURED_DATA = r'-|(?:\[(?:[^\]"\\]|\\.|"(?:[^"\\]|\\.)*")*\])+'
+#: Line patterns as chained passes of at most four groups (see extract_passes).
+_RFC5424 = [
+    rf"^{_PRI}(?P<version>[1-9]\d{{0,2}}) (?P<timestamp>-|{_RFC5424_TIME}) (?P<rest>.*)$",
+    r"^(?P<host>\S+) (?P<app>\S+) (?P<procid>\S+) (?P<rest>.*)$",
+    rf"^(?P<msgid>\S+) (?P<sd>{_STRUCTURED_DATA})(?P<tail> (?P<message>.*))?$",
+]
+_ISO3164 = [rf"^(?:{_PRI})?(?P<timestamp>{_ISO_TIME}) (?P<host>\S+)(?: (?P<body>.*))?$"]
+_CLASSIC3164 = [rf"^(?:{_PRI})?(?P<timestamp>{_CLASSIC_TIME}) (?P<host>\S+)(?: (?P<body>.*))?$"]
+#: Which kind a line is meant to be, by its first characters.
+_STARTS_5424 = r"^<\d{1,3}>[1-9]\d{0,2} "
+_STARTS_ISO = r"^(?:<\d{1,3}>)?\d{4}-"
+#: Passes that split a timestamp into its parts.
+_CLOCK = r"^(?P<hour>\d{2}):(?P<minute>\d{2}):(?P<second>\d{2})(?P<rest>.*)$"
+_ISO_PARTS = [
+    r"^(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})[Tt ](?P<rest>.*)$",
+    _CLOCK,
+    r"^(?:[.,](?P<fraction>\d{1,9}))?(?P<zone>[Zz]|[+-]\d{2}:?\d{2})?$",
+]
+_CLASSIC_PARTS = [
+    r"^(?P<month>[A-Z][a-z]{2}) {1,2}(?P<day>\d{1,2}) (?P<rest>.*)$",
+    _CLOCK,
+    r"^(?:\.(?P<fraction>\d{1,9}))?$",
+]
 #: The RFC 3164 TAG (program name, optional [pid]) and the message after ':'.
 _TAG = r"^(?P<app>[^\s\[\]:]{1,64})(?:\[(?P<pid>[^\]\s]{0,32})\])?:(?P<message>.*)$"
 _PID = r"^\d{1,9}$"
@@ -265,7 +272,9 @@ class AuthRule:
     the columns of the same name, an empty or missing group gives NULL.
     ``app`` limits the rule to one program, and ``user`` gives the user when
     the message names none. With ``empty_user``, an empty user name (sshd
-    writes "Invalid user  from" for an empty one) stays ''.
+    writes "Invalid user  from" for an empty one) stays ''. ``keyword`` is
+    text that every matching message contains (by default the literal start
+    of the pattern), so the pattern runs only on messages that contain it.
     """
 
     event: str
@@ -274,6 +283,35 @@ class AuthRule:
     app: str | None = None
     user: str | None = None
     empty_user: bool = False
+    keyword: str | None = None
+
+    @property
+    def required_text(self) -> str:
+        return self.keyword if self.keyword is not None else _leading_literal(self.pattern)
+
+
+_REGEX_SYNTAX = frozenset(".^$*+?{}[]()|\\")
+
+
+def _leading_literal(pattern: str) -> str:
+    """Return the literal text at the start of a pattern: 'Failed ' for '^Failed (?P<m>...'."""
+    text = pattern.removeprefix("^")
+    literal: list[str] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == "\\" and index + 1 < len(text) and not text[index + 1].isalnum():
+            literal.append(text[index + 1])
+            index += 2
+            continue
+        if char in _REGEX_SYNTAX:
+            break
+        literal.append(char)
+        index += 1
+    if index < len(text) and text[index] in "*?{" and literal:
+        # A quantifier makes the last character optional.
+        literal.pop()
+    return "".join(literal)
 
 
 _SSH_FROM = r"(?P<ip>\S+) port (?P<port>\d{1,5})"
@@ -301,6 +339,7 @@ AUTH_RULES = (
         None,
         r"^[Ii]nvalid user (?P<user>.*?) from (?P<ip>\S+)(?: port (?P<port>\d{1,5}))?\s*$",
         empty_user=True,
+        keyword="nvalid user ",
     ),
     AuthRule(
         "max_auth_attempts",
@@ -343,9 +382,14 @@ AUTH_RULES = (
         r"^\s*(?P<user>\S+) : [^;]*(?:incorrect password attempts?|NOT in sudoers|"
         r"command not allowed|a password is required)[^;]* ; TTY=.* ; COMMAND=(?P<command>.*)$",
         app="sudo",
+        keyword=" ; COMMAND=",
     ),
     AuthRule(
-        "sudo", "accepted", r"^\s*(?P<user>\S+) : TTY=.* ; COMMAND=(?P<command>.*)$", app="sudo"
+        "sudo",
+        "accepted",
+        r"^\s*(?P<user>\S+) : TTY=.* ; COMMAND=(?P<command>.*)$",
+        app="sudo",
+        keyword=" ; COMMAND=",
     ),
     AuthRule("su", "accepted", r"^Successful su for (?P<user>\S+) by \S+"),
     AuthRule("su", "accepted", r"^\(to (?P<user>\S+)\) \S+ on "),
@@ -400,26 +444,29 @@ class SyslogReader(LogReader):
     def _parse(self, lines: Lines, file: CountingFile) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
         del file
         text = lines.text
-        count = len(lines)
-        taken = np.zeros(count, dtype=bool)
+        line_format = self.options.line_format
+        taken = np.zeros(len(lines), dtype=bool)
+        kinds = np.zeros(len(lines), dtype=np.int8)
+        if line_format != "rfc3164":
+            kinds[_matches(text, _STARTS_5424)] = _KIND_5424
+        if line_format != "rfc5424":
+            iso = _matches(text, _STARTS_ISO) & (kinds == 0)
+            kinds[iso] = _KIND_ISO
+            kinds[kinds == 0] = _KIND_CLASSIC
         parts: list[_Parsed] = []
-        if self.options.line_format != "rfc3164":
-            found = pc.extract_regex(text, _RFC5424)
-            rows = matched(found)
-            parts.append(self._rfc5424(found, rows))
-            taken |= rows
-        if self.options.line_format != "rfc5424":
-            found = pc.extract_regex(text, _ISO3164)
-            rows = matched(found) & ~taken
-            parts.append(self._iso3164(found, rows))
-            taken |= rows
-            found = pc.extract_regex(text, _CLASSIC3164)
-            rows = matched(found) & ~taken
-            parts.append(self._classic3164(found, rows))
-            taken |= rows
+        for kind, patterns, parse in (
+            (_KIND_5424, _RFC5424, self._rfc5424),
+            (_KIND_ISO, _ISO3164, self._iso3164),
+            (_KIND_CLASSIC, _CLASSIC3164, self._classic3164),
+        ):
+            rows = np.flatnonzero(kinds == kind)
+            fields, ok = extract_passes(text.take(pa.array(rows, type=pa.int64())), patterns)
+            keep = pa.array(ok)
+            parts.append(parse({name: values.filter(keep) for name, values in fields.items()}))
+            parts[-1].positions = rows[ok]
+            taken[rows[ok]] = True
         missing = np.flatnonzero(~taken)
         if len(missing):
-            line_format = self.options.line_format
             reasons = [_why_not_syslog(lines.raw(int(p)), line_format) for p in missing]
             self._reject(lines, missing, reasons)
         parsed = _Parsed.combine(parts)
@@ -429,9 +476,8 @@ class SyslogReader(LogReader):
 
     # One kind of line each ------------------------------------------------------
 
-    def _rfc5424(self, found: pa.Array, rows: np.ndarray) -> _Parsed:
-        fields = _selected(found, rows)
-        ns, valid = _iso_ns(fields, self.options.time_zone)
+    def _rfc5424(self, fields: dict[str, pa.Array]) -> _Parsed:
+        ns, valid = _iso_ns(fields["timestamp"], self.options.time_zone)
         has_time = np.asarray(
             pc.not_equal(fields["timestamp"], "-").to_numpy(zero_copy_only=False), dtype=bool
         )
@@ -441,7 +487,7 @@ class SyslogReader(LogReader):
         message = pc.replace_substring_regex(message, _BYTE_ORDER_MARK, "", max_replacements=1)
         procid = null_if(fields["procid"], "-")
         return _Parsed(
-            positions=np.flatnonzero(rows),
+            positions=np.zeros(0, dtype=np.int64),
             priority=_priority(fields["pri"]),
             ns=ns,
             valid=valid | ~has_time,
@@ -455,33 +501,31 @@ class SyslogReader(LogReader):
             message=message,
         )
 
-    def _iso3164(self, found: pa.Array, rows: np.ndarray) -> _Parsed:
-        fields = _selected(found, rows)
-        ns, valid = _iso_ns(fields, self.options.time_zone)
-        return self._with_tag(fields, rows, ns, valid)
+    def _iso3164(self, fields: dict[str, pa.Array]) -> _Parsed:
+        ns, valid = _iso_ns(fields["timestamp"], self.options.time_zone)
+        return self._with_tag(fields, ns, valid)
 
-    def _classic3164(self, found: pa.Array, rows: np.ndarray) -> _Parsed:
-        fields = _selected(found, rows)
-        months = month_numbers(fields["month"])
+    def _classic3164(self, fields: dict[str, pa.Array]) -> _Parsed:
+        parts, valid = extract_passes(fields["timestamp"], _CLASSIC_PARTS)
+        months = month_numbers(parts["month"])
         years = self._years(months)
-        ns, valid = civil_ns(
+        ns, civil_valid = civil_ns(
             years,
             months,
-            digits(fields["day"]),
-            hour=digits(fields["hour"]),
-            minute=digits(fields["minute"]),
-            second=digits(fields["second"]),
+            digits(parts["day"]),
+            hour=digits(parts["hour"]),
+            minute=digits(parts["minute"]),
+            second=digits(parts["second"]),
         )
-        ns = localize_ns(ns + fraction_ns(fields["fraction"]), valid, self.options.time_zone)
+        valid &= civil_valid
+        ns = localize_ns(ns + fraction_ns(parts["fraction"]), valid, self.options.time_zone)
         year_text = pa.array(years.astype(str), pa.large_string())
         separator = pa.scalar(" ", pa.large_string())
         fields["timestamp"] = pc.binary_join_element_wise(fields["timestamp"], year_text, separator)
-        return self._with_tag(fields, rows, ns, valid)
+        return self._with_tag(fields, ns, valid)
 
-    def _with_tag(
-        self, fields: dict[str, pa.Array], rows: np.ndarray, ns: np.ndarray, valid: np.ndarray
-    ) -> _Parsed:
-        rest = fields["rest"]
+    def _with_tag(self, fields: dict[str, pa.Array], ns: np.ndarray, valid: np.ndarray) -> _Parsed:
+        rest = fields["body"]
         tag = pc.extract_regex(rest, _TAG)
         tagged = matched(tag)
         tag_fields = struct_fields(tag)
@@ -494,7 +538,7 @@ class SyslogReader(LogReader):
         )
         pid_text = pc.if_else(tagged_array, tag_fields["pid"], null_text)
         return _Parsed(
-            positions=np.flatnonzero(rows),
+            positions=np.zeros(0, dtype=np.int64),
             priority=_priority(fields["pri"]),
             ns=ns,
             valid=valid,
@@ -672,8 +716,14 @@ class _Parsed:
         )
 
 
-def _selected(found: pa.Array, rows: np.ndarray) -> dict[str, pa.Array]:
-    return struct_fields(found.filter(pa.array(rows)))
+_KIND_5424 = 1
+_KIND_ISO = 2
+_KIND_CLASSIC = 3
+
+
+def _matches(text: pa.Array, pattern: str) -> np.ndarray:
+    found = pc.fill_null(pc.match_substring_regex(text, pattern), False)
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _priority(text: pa.Array) -> np.ndarray:
@@ -689,23 +739,25 @@ def _pid(text: pa.Array) -> np.ndarray:
     return np.array(values.to_pylist(), dtype=object)
 
 
-def _iso_ns(fields: dict[str, pa.Array], time_zone: str) -> tuple[np.ndarray, np.ndarray]:
+def _iso_ns(timestamps: pa.Array, time_zone: str) -> tuple[np.ndarray, np.ndarray]:
     """Return UTC nanoseconds of ISO 8601 times, wall times without an offset read in ``time_zone``."""
-    ns, valid = civil_ns(
-        digits(fields["year"]),
-        digits(fields["month"]),
-        digits(fields["day"]),
-        hour=digits(fields["hour"]),
-        minute=digits(fields["minute"]),
-        second=digits(fields["second"]),
+    parts, valid = extract_passes(timestamps, _ISO_PARTS)
+    ns, civil_valid = civil_ns(
+        digits(parts["year"]),
+        digits(parts["month"]),
+        digits(parts["day"]),
+        hour=digits(parts["hour"]),
+        minute=digits(parts["minute"]),
+        second=digits(parts["second"]),
     )
-    offsets, offset_valid = zone_offset_seconds(fields["zone"])
-    zone_text = pc.fill_null(fields["zone"], "")
+    offsets, offset_valid = zone_offset_seconds(parts["zone"])
+    valid &= civil_valid & offset_valid
+    zone_text = pc.fill_null(parts["zone"], "")
     local = np.asarray(pc.equal(zone_text, "").to_numpy(zero_copy_only=False), dtype=bool)
-    ns = ns + fraction_ns(fields["fraction"])
+    ns = ns + fraction_ns(parts["fraction"])
     ns = localize_ns(ns, local & valid, time_zone)
     ns = ns - offsets * NS_PER_SECOND
-    return ns, valid & offset_valid
+    return ns, valid
 
 
 # Structured data --------------------------------------------------------------
@@ -746,8 +798,15 @@ def _auth_columns(message: pa.Array, app: pa.Array) -> dict[str, pd.Series]:
     outcome = np.full(count, None, dtype=object)
     values = {name: np.full(count, None, dtype=object) for name in _AUTH_FIELDS}
     open_rows = np.ones(count, dtype=bool)
+    containing: dict[str, np.ndarray] = {}
     for rule in AUTH_RULES:
         candidates = open_rows
+        keyword = rule.required_text
+        if keyword:
+            if keyword not in containing:
+                found = pc.fill_null(pc.match_substring(message, keyword), False)
+                containing[keyword] = np.asarray(found.to_numpy(zero_copy_only=False), bool)
+            candidates = candidates & containing[keyword]
         if rule.app is not None:
             same_app = pc.fill_null(pc.equal(app, rule.app), False)
             candidates = candidates & np.asarray(

@@ -606,7 +606,7 @@ class ZeekReader(LogReader):
             if len(names) == 1 and names[0] == column:
                 columns[column] = _series(values[column])[keep].reset_index(drop=True)
             else:
-                columns[column] = _rows(column, names, values, keep)
+                columns[column] = _rows(names, values, keep)
         yield pd.DataFrame(columns, index=pd.RangeIndex(int(keep.sum()))), positions[keep]
 
 
@@ -632,10 +632,19 @@ def _series(values: Any) -> pd.Series:
     return pd.Series(values, dtype=object)
 
 
-def _rows(column: str, names: list[str], values: dict[str, Any], keep: np.ndarray) -> pd.Series:
-    """Return dicts (nested for deeper dots) of the fields under ``column``, for the kept rows."""
-    lists = [_python_values(_series(values[name])[keep]) for name in names]
+def _rows(names: list[str], values: dict[str, Any], keep: np.ndarray) -> pd.Series:
+    """Return dicts (nested for deeper dots) of the fields under one column, for the kept rows."""
     paths = [name.split(".")[1:] for name in names]
+    if all(len(path) == 1 for path in paths):
+        try:
+            arrays = [pa.array(_series(values[name])[keep], from_pandas=True) for name in names]
+            struct = pa.StructArray.from_arrays(arrays, names=[path[0] for path in paths])
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            pass
+        else:
+            # Arrow builds the dicts in C++; mixed Python values take the loop below.
+            return pd.Series(struct.to_pylist(), dtype=object)
+    lists = [_python_values(_series(values[name])[keep]) for name in names]
     rows: list[dict[str, Any]] = []
     for row_values in zip(*lists, strict=True):
         row: dict[str, Any] = {}
@@ -645,7 +654,6 @@ def _rows(column: str, names: list[str], values: dict[str, Any], keep: np.ndarra
                 target = target.setdefault(part, {})
             target[path[-1]] = value
         rows.append(row)
-    del column
     return pd.Series(rows, dtype=object)
 
 
