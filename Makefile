@@ -12,7 +12,7 @@ $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "workbench needs Python 3.11 or newer; set PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,notebook,sampledata]'
+	$(PY) -m pip install --quiet -e '.[dev,notebook,sampledata,live]'
 	touch $@
 
 setup: $(BIN)/.installed

@@ -121,13 +121,26 @@ class BoundedRejected(RejectedRows):
 
 @dataclass
 class Message:
-    """One message in the backlog: its payload, who sent it, and where it was in their stream."""
+    """One message in the backlog: its payload, who sent it, and where it was in their stream.
+
+    ``label`` names the message at its server (a stream entry id, a Kafka
+    offset) in rejected rows. ``extra`` holds column values that come with
+    the message rather than in it (the MQTT topic).
+    """
 
     payload: Any
     connection: Connection
     number: int
     offset: int | None = None
     token: Any = None
+    label: str | None = None
+    extra: dict[str, Any] | None = None
+
+    @property
+    def sender(self) -> str:
+        """Return the peer, with the message's label when it has one."""
+        peer = self.connection.peer
+        return f"{peer} ({self.label})" if self.label else peer
 
 
 @dataclass
@@ -215,6 +228,9 @@ class LiveSource:
 
     async def close(self) -> None:
         """Stop receiving: close servers and connections."""
+
+    async def finalize(self) -> None:
+        """Release clients after the last batch has been acknowledged."""
 
     def refresh(self) -> None:
         """Update counters that are read from outside the source (the kernel's drops)."""
@@ -333,15 +349,33 @@ class LiveSource:
         size: int,
         offset: int | None = None,
         token: Any = None,
+        label: str | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         """Add a message to the backlog, waiting while the backlog is full."""
         number = self.next_number(connection)
+        await self.wait_for_space()
+        self._accept(Message(payload, connection, number, offset, token, label, extra), size)
+
+    async def wait_for_space(self) -> None:
+        """Wait while the backlog is full."""
         if len(self._backlog) >= self.options.backlog_max_rows:
             assert self._space is not None
             await self._space.wait()
-        self._accept(Message(payload, connection, number, offset, token), size)
 
-    def offer(self, payload: Any, connection: Connection, *, size: int) -> bool:
+    def space(self) -> int:
+        """Return how many messages the backlog can take before it is full."""
+        return max(0, self.options.backlog_max_rows - len(self._backlog))
+
+    def offer(
+        self,
+        payload: Any,
+        connection: Connection,
+        *,
+        size: int,
+        label: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> bool:
         """Add a message unless the backlog is full; count a drop and return False then."""
         number = self.next_number(connection)
         if len(self._backlog) >= self.options.backlog_max_rows:
@@ -357,7 +391,7 @@ class LiveSource:
                     self.stats.dropped,
                 )
             return False
-        self._accept(Message(payload, connection, number), size)
+        self._accept(Message(payload, connection, number, label=label, extra=extra), size)
         return True
 
     def reject(
@@ -369,6 +403,7 @@ class LiveSource:
         number: int | None = None,
         offset: int | None = None,
         size: int | None = None,
+        label: str | None = None,
     ) -> None:
         """Keep a message that cannot be read in the rejected rows, with the peer that sent it."""
         if number is None:
@@ -378,8 +413,9 @@ class LiveSource:
             self.stats.bytes_read += size
             connection.bytes += size
         text = raw if isinstance(raw, str) else raw[: MAX_RAW_TEXT * 4].decode("utf-8", "replace")
+        sender = f"{connection.peer} ({label})" if label else connection.peer
         self.rejected.add(
-            f"from {connection.peer}: {reason}", text[:MAX_RAW_TEXT], line=number, offset=offset
+            f"from {sender}: {reason}", text[:MAX_RAW_TEXT], line=number, offset=offset
         )
         self.kept_rejected.trim()
         self.stats.rows_rejected += 1
@@ -393,6 +429,7 @@ class LiveSource:
         *,
         offset: int | None = None,
         size: int | None = None,
+        label: str | None = None,
     ) -> None:
         """Reject a message of ``length`` bytes (``size`` received, line end included)."""
         limit = self.options.message_max_bytes
@@ -402,6 +439,7 @@ class LiveSource:
             head,
             offset=offset,
             size=length if size is None else size,
+            label=label,
         )
 
     async def wait_for_batch(self, stop: asyncio.Event) -> None:
@@ -459,7 +497,7 @@ class LiveSource:
         for message in messages:
             payload = message.payload
             if isinstance(payload, dict):
-                objects.append(payload)
+                objects.append(payload if message.extra is None else {**payload, **message.extra})
                 kept.append(message)
                 continue
             try:
@@ -475,6 +513,8 @@ class LiveSource:
                     message, f"expected a JSON object, found {type(value).__name__}"
                 )
                 continue
+            if message.extra is not None:
+                value.update(message.extra)
             objects.append(value)
             kept.append(message)
         keys: set[str] = set().union(*objects) if objects else set()
@@ -528,7 +568,7 @@ class LiveSource:
                 source,
                 message.number,
                 message.offset,
-                f"from {message.connection.peer}: {reason}",
+                f"from {message.sender}: {reason}",
                 text,
             )
         self.stats.rows_rejected += len(rows) - before
@@ -538,7 +578,14 @@ class LiveSource:
     def _reject_message(self, message: Message, reason: str) -> None:
         payload = message.payload
         text = payload if isinstance(payload, str) else _text(payload)
-        self.reject(message.connection, reason, text, number=message.number, offset=message.offset)
+        self.reject(
+            message.connection,
+            reason,
+            text,
+            number=message.number,
+            offset=message.offset,
+            label=message.label,
+        )
 
 
 class _RawTexts(Sequence[str]):

@@ -148,6 +148,10 @@ class LiveClock:
                 await self._flush(state)
                 if self._drain and not state.ended:
                     self._finish(state)
+                try:
+                    await state.feed.source.finalize()
+                except (OSError, WorkbenchError) as error:
+                    logger.warning("%s: closing the client failed: %s", state.feed.name, error)
 
     async def _receive(self, state: FeedState) -> None:
         source = state.feed.source
