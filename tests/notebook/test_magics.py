@@ -224,12 +224,15 @@ def test_explain_and_automaton(shell: InteractiveShell) -> None:
     assert drawing._repr_svg_().startswith("<svg")
 
 
-def test_dashboard_says_no_charts(shell: InteractiveShell) -> None:
+def test_dashboard_shows_charts(shell: InteractiveShell) -> None:
     run(shell, "%%cep\n" + WINDOWS)
 
-    message = run(shell, "%cep dashboard")
+    view = run(shell, "%cep dashboard")
 
-    assert "no charts are available" in message.text
+    kinds = [type(part).__name__ for part in view.parts]
+    assert kinds[0] == "TablePart"
+    assert "WindowsTimeline" in kinds
+    view.close()
 
 
 def test_config_display_rows(shell: InteractiveShell) -> None:
