@@ -443,7 +443,10 @@ class RuleSearch:
         name: str,
         condition: Callable[[list[RuleRun]], bool],
     ) -> dict[str, pd.DataFrame]:
-        """Put event times one second apart from BASE (or from the first row), if the condition holds."""
+        """Sort rows by event time, then put event times one second apart, if the condition holds.
+
+        The times start at BASE, or else at the earliest event time of the stream.
+        """
         table = self.tables[name]
         frame = current[name]
         column = table.watermark.column if table.watermark else None
@@ -451,8 +454,15 @@ class RuleSearch:
             return current
         if len(frame) == 0:
             return current
-        steps = pd.to_timedelta(np.arange(len(frame)) * STEP_MS, unit="ms")
-        first = frame[column].iloc[0]
+        ordered = frame.sort_values(column, kind="stable").reset_index(drop=True)
+        if not ordered.equals(frame):
+            candidate = {**current, name: ordered}
+            if condition(self.run(candidate)):
+                current, frame = candidate, ordered
+        # Rank rows by event time (ties by arrival), so spacing keeps their event-time order.
+        ranks = frame[column].rank(method="first").to_numpy(dtype=np.int64) - 1
+        steps = pd.to_timedelta(ranks * STEP_MS, unit="ms")
+        first = frame[column].min()
         base = BASE.tz_localize("UTC") if getattr(first, "tzinfo", None) is not None else BASE
         for start in (base, first):
             spaced = frame.copy()
