@@ -62,7 +62,7 @@ def test_play_and_pause_on_loop() -> None:
 
     delivered = asyncio.run(play_then_pause())
 
-    assert 0 < delivered
+    assert delivered > 0
     status = replay.status()
     assert status is not None
     assert status.state in ("paused", "ended")
