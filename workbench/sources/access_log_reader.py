@@ -68,7 +68,7 @@ ACCESS_LOG_WATERMARK_DELAY = "1 min"
 
 @dataclass(frozen=True)
 class Directive:
-    """What one pattern directive or variable gives: a column, its kind and its description.
+    """The column, kind and description that one pattern directive or variable gives.
 
     ``kind`` is 'text', 'int', 'bigint', 'double', 'bytes' (BIGINT, '-' is
     0), 'query' (text without the leading '?'), 'request' (the request line
@@ -315,6 +315,7 @@ def _piece(tokens: list[Token], index: int) -> str:
     token = tokens[index]
     if token.directive is None:
         return re.escape(token.text)
+
     group = token.group
     before = tokens[index - 1].text if index > 0 and tokens[index - 1].directive is None else ""
     after = (
@@ -322,6 +323,7 @@ def _piece(tokens: list[Token], index: int) -> str:
         if index + 1 < len(tokens) and tokens[index + 1].directive is None
         else ""
     )
+
     kind = token.directive.kind
     if token.directive.regex is not None:
         return rf"(?P<{group}>{token.directive.regex})"
@@ -494,6 +496,7 @@ class AccessLogReader(LogReader):
         positions = np.flatnonzero(hits)
         if not len(positions):
             return
+
         selection = pa.array(hits)
         fields = {name: values.filter(selection) for name, values in found.items()}
         columns: dict[str, pd.Series] = {}
@@ -513,6 +516,7 @@ class AccessLogReader(LogReader):
                 )
             else:
                 columns[directive.column] = _value_column(directive.kind, fields[token.group])
+
         frame = pd.DataFrame(columns, index=pd.RangeIndex(len(positions)))
         if failures:
             bad = np.array(sorted(failures), dtype=np.int64)
@@ -533,7 +537,7 @@ class AccessLogReader(LogReader):
             if found is None:
                 return _mismatch(label, tokens, index, line, end)
             end = found.end()
-        return f"line does not match the '{label}' log format: unexpected text at column {end + 1}: {_shown(line[end:])}"
+        return f"line does not match the '{label}' log format: unexpected text at column {end + 1}: {_excerpt(line[end:])}"
 
 
 def _mismatch(label: str, tokens: list[Token], index: int, line: str, end: int) -> str:
@@ -549,13 +553,13 @@ def _mismatch(label: str, tokens: list[Token], index: int, line: str, end: int) 
                     f"{where}: the quoted value of {previous.text} "
                     f"({previous.directive.column}) is not closed"
                 )
-            return f"{where}: expected {expected} after {previous.text}, found {_shown(rest)}"
-        return f"{where}: expected {expected}, found {_shown(rest)}"
+            return f"{where}: expected {expected} after {previous.text}, found {_excerpt(rest)}"
+        return f"{where}: expected {expected}, found {_excerpt(rest)}"
     directive = token.directive
-    return f"{where}: expected {token.text} ({directive.column}), found {_shown(rest)}"
+    return f"{where}: expected {token.text} ({directive.column}), found {_excerpt(rest)}"
 
 
-def _shown(text: str) -> str:
+def _excerpt(text: str) -> str:
     if not text:
         return "the end of the line"
     return repr(text if len(text) <= 40 else text[:37] + "...")

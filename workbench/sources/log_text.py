@@ -344,11 +344,11 @@ def list_items(lists: pa.Array, index: int) -> pa.Array:
 
 
 #: RE2 extracts submatches with its fast one-pass engine only when a pattern
-#: has at most 4 capture groups; with more, pyarrow's extract_regex is about
-#: three times slower (0.09 s against 0.27 s for 50,000 access log lines,
-#: measured with pyarrow 26). Patterns with more groups are therefore split
-#: into passes of at most this many groups, each handing the rest of the
-#: text to the next in a group named 'rest'.
+#: has at most 4 capture groups. With more, pyarrow's extract_regex is about
+#: three times slower: 0.09 s against 0.27 s for 50,000 access log lines,
+#: measured with pyarrow 26. Longer patterns are therefore split into passes
+#: of at most this many groups, each handing the rest of the text to the next
+#: in a group named 'rest'.
 MAX_GROUPS_PER_PASS = 4
 REST = "rest"
 

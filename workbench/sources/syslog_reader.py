@@ -13,7 +13,7 @@ zone. The option 'syslog.year' sets the year of the first such line
 whose month is more than six months before the current month (December,
 then January) starts the next year, and a line more than six months after
 it (January, then a late December line) belongs to the previous year. The option 'timezone'
-(default 'UTC') sets the zone of times without an offset. ``ts`` holds UTC.
+(default 'UTC') sets the zone of times without an offset. ``ts`` is in UTC.
 
 RFC 5424 lines are ``<PRI>VERSION TIMESTAMP HOSTNAME APP-NAME PROCID MSGID
 STRUCTURED-DATA [MSG]``, '-' standing for a missing value and a UTF-8 byte
@@ -241,7 +241,7 @@ _RFC5424 = [
 ]
 _ISO3164 = [rf"^(?:{_PRI})?(?P<timestamp>{_ISO_TIME}) (?P<host>\S+)(?: (?P<body>.*))?$"]
 _CLASSIC3164 = [rf"^(?:{_PRI})?(?P<timestamp>{_CLASSIC_TIME}) (?P<host>\S+)(?: (?P<body>.*))?$"]
-#: Which kind a line is meant to be, by its first characters.
+#: Line starts that mark an RFC 5424 line and an RFC 3164 line with an ISO 8601 time.
 _STARTS_5424 = r"^<\d{1,3}>[1-9]\d{0,2} "
 _STARTS_ISO = r"^(?:<\d{1,3}>)?\d{4}-"
 #: Passes that split a timestamp into its parts.
@@ -260,6 +260,8 @@ _CLASSIC_PARTS = [
 _TAG = r"^(?P<app>[^\s\[\]:]{1,64})(?:\[(?P<pid>[^\]\s]{0,32})\])?:(?P<message>.*)$"
 _PID = r"^\d{1,9}$"
 _REPEATED = r"^message repeated (?P<count>\d{1,9}) times: \[ ?(?P<inner>.*)\]$"
+# NOTE: sysklogd's "last message repeated N times" stands for N more copies of
+# the line before it. It reads as a row of its own, with no event and repeats 1.
 _BYTE_ORDER_MARK = "^\ufeff"
 
 
@@ -445,7 +447,8 @@ class SyslogReader(LogReader):
         del file
         text = lines.text
         line_format = self.options.line_format
-        taken = np.zeros(len(lines), dtype=bool)
+        recognized = np.zeros(len(lines), dtype=bool)
+        # Sort the lines by kind first, so that each pattern runs on its own lines only.
         kinds = np.zeros(len(lines), dtype=np.int8)
         if line_format != "rfc3164":
             kinds[_matches(text, _STARTS_5424)] = _KIND_5424
@@ -453,6 +456,7 @@ class SyslogReader(LogReader):
             iso = _matches(text, _STARTS_ISO) & (kinds == 0)
             kinds[iso] = _KIND_ISO
             kinds[kinds == 0] = _KIND_CLASSIC
+
         parts: list[_Parsed] = []
         for kind, patterns, parse in (
             (_KIND_5424, _RFC5424, self._rfc5424),
@@ -464,11 +468,13 @@ class SyslogReader(LogReader):
             keep = pa.array(ok)
             parts.append(parse({name: values.filter(keep) for name, values in fields.items()}))
             parts[-1].positions = rows[ok]
-            taken[rows[ok]] = True
-        missing = np.flatnonzero(~taken)
+            recognized[rows[ok]] = True
+
+        missing = np.flatnonzero(~recognized)
         if len(missing):
             reasons = [_why_not_syslog(lines.raw(int(p)), line_format) for p in missing]
             self._reject(lines, missing, reasons)
+
         parsed = _Parsed.combine(parts)
         keep = self._check(lines, parsed)
         frame = self._frame(parsed, keep)
@@ -626,6 +632,7 @@ class SyslogReader(LogReader):
         return ~bad
 
     def _frame(self, parsed: _Parsed, keep: np.ndarray) -> pd.DataFrame:
+        """Return the columns of the kept lines; auth columns decode repeated messages first."""
         selection = pa.array(keep)
         priority = parsed.priority[keep]
         present = ~np.isnan(priority)
@@ -635,7 +642,7 @@ class SyslogReader(LogReader):
         facility_codes = pa.array(np.clip(codes // 8, 0, len(FACILITIES) - 1))
         facility = pc.if_else(absent, null_text, _FACILITY_NAMES.take(facility_codes))
         severity = pc.if_else(absent, null_text, _SEVERITY_NAMES.take(pa.array(codes % 8)))
-        message = parsed.message.filter(selection)
+
         columns: dict[str, pd.Series] = {
             "ts": timestamp_series(parsed.ns[keep], parsed.has_time[keep]),
             "priority": pd.Series(pd.arrays.IntegerArray(codes.astype(np.int32), ~present)),
@@ -649,18 +656,18 @@ class SyslogReader(LogReader):
                 _structured_data(parsed.structured.filter(selection)), dtype=object
             ),
         }
-        if self.options.auth:
-            repeated = pc.extract_regex(message, _REPEATED)
-            is_repeated = pa.array(matched(repeated))
-            inner = pc.struct_field(repeated, "inner")
-            message = pc.if_else(is_repeated, inner, message)
-            counts = digits(pc.struct_field(repeated, "count"))
+        message = parsed.message.filter(selection)
+        if not self.options.auth:
             columns["message"] = string_series(message)
-            app = parsed.app.filter(selection)
-            columns.update(_auth_columns(message, app))
-            columns["repeats"] = pd.Series(np.where(matched(repeated), counts, 1), dtype="Int32")
-        else:
-            columns["message"] = string_series(message)
+            return pd.DataFrame(columns)
+
+        repeated = pc.extract_regex(message, _REPEATED)
+        is_repeated = matched(repeated)
+        message = pc.if_else(pa.array(is_repeated), pc.struct_field(repeated, "inner"), message)
+        counts = digits(pc.struct_field(repeated, "count"))
+        columns["message"] = string_series(message)
+        columns.update(_auth_columns(message, parsed.app.filter(selection)))
+        columns["repeats"] = pd.Series(np.where(is_repeated, counts, 1), dtype="Int32")
         return pd.DataFrame(columns)
 
 
@@ -860,24 +867,24 @@ _LOOKS_ISO = re.compile(r"^(?:<\d{1,3}>)?\d{4}-")
 
 def _why_not_syslog(line: str, line_format: str) -> str:
     """Return why a line is not a syslog line of ``line_format``."""
-    shown = line if len(line) <= 60 else line[:57] + "..."
+    excerpt = line if len(line) <= 60 else line[:57] + "..."
     if line_format == "rfc5424" or _LOOKS_5424.match(line):
         return (
-            f"invalid RFC 5424 syslog line {shown!r}: expected '<PRI>1 TIMESTAMP HOSTNAME "
+            f"invalid RFC 5424 syslog line {excerpt!r}: expected '<PRI>1 TIMESTAMP HOSTNAME "
             "APP-NAME PROCID MSGID STRUCTURED-DATA MSG' with an ISO 8601 TIMESTAMP and "
             "STRUCTURED-DATA '-' or '[id name=\"value\"]'"
         )
     if _LOOKS_CLASSIC.match(line):
         return (
-            f"invalid RFC 3164 syslog line {shown!r}: expected 'Mmm dd hh:mm:ss host "
+            f"invalid RFC 3164 syslog line {excerpt!r}: expected 'Mmm dd hh:mm:ss host "
             "tag[pid]: message', such as 'Mar  7 13:06:56 web1 sshd[1291]: ...'"
         )
     if _LOOKS_ISO.match(line):
         return (
-            f"invalid syslog line {shown!r}: expected 'YYYY-MM-DDThh:mm:ss[.f][+hh:mm] "
+            f"invalid syslog line {excerpt!r}: expected 'YYYY-MM-DDThh:mm:ss[.f][+hh:mm] "
             "host tag[pid]: message'"
         )
     return (
-        f"not a syslog line: {shown!r} starts with neither a time ('Mmm dd hh:mm:ss' or "
+        f"not a syslog line: {excerpt!r} starts with neither a time ('Mmm dd hh:mm:ss' or "
         "ISO 8601) nor '<PRI>'"
     )

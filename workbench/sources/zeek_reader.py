@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -165,7 +166,7 @@ class ZeekHeader:
 
 @dataclass(frozen=True)
 class LogFile:
-    """What the first lines of one log file show: its layout, log type and fields."""
+    """The layout, log type and fields that the first lines of a log file show."""
 
     path: Path
     layout: str  # 'tsv' or 'json'
@@ -415,11 +416,11 @@ def open_zeek(
 class ZeekReader(LogReader):
     """Reads Zeek TSV and JSON logs (gzip-compressed when named '*.gz'), see the module text.
 
-    A data line with more or fewer fields than its '#fields' header, a value
-    that does not parse as its type, and a line that is not a JSON object in
-    a JSON log are rejected with the line number and the reason. Data lines
-    after a header block of another log type (another '#path') are rejected
-    too, since their fields need not match the table's.
+    These lines are rejected with the line number and the reason: a data
+    line with more or fewer fields than its '#fields' header, a value that
+    does not parse as its type, and a line of a JSON log that is not a JSON
+    object. Data lines after a header block of another log type (another
+    '#path') are rejected too, because their fields need not match the table's.
     """
 
     def __init__(
@@ -498,6 +499,7 @@ class ZeekReader(LogReader):
                 )
             self._reject(lines, positions, [reason] * len(positions))
             return
+
         text = lines.text.take(pa.array(positions))
         parts = pc.split_pattern(text, header.separator)
         counts = np.asarray(pc.list_value_length(parts).to_numpy(zero_copy_only=False))
@@ -513,6 +515,8 @@ class ZeekReader(LogReader):
             positions = positions[~wrong]
         if not len(positions):
             return
+
+        # Every list now has one item per field, so field i of row r is flat item r * fields + i.
         flat = pc.list_flatten(parts)
         starts = np.arange(len(positions), dtype=np.int64) * expected
         failures: dict[int, str] = {}
@@ -551,7 +555,7 @@ class ZeekReader(LogReader):
 
     def _parse_json(self, lines: Lines) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
         objects: list[dict[str, Any]] = []
-        kept: list[int] = []
+        object_positions: list[int] = []
         rejected: list[int] = []
         reasons: list[str] = []
         for position, line in enumerate(lines.text.to_pylist()):
@@ -559,7 +563,7 @@ class ZeekReader(LogReader):
                 value = orjson.loads(line)
             except orjson.JSONDecodeError as error:
                 rejected.append(position)
-                reasons.append(f"invalid JSON: {error}")
+                reasons.append("invalid JSON: " + _LINE_ONE.sub(r"column \1", str(error)))
                 continue
             if not isinstance(value, dict):
                 rejected.append(position)
@@ -567,12 +571,13 @@ class ZeekReader(LogReader):
                 reasons.append(f"expected a JSON object, found {kind}")
                 continue
             objects.append(value)
-            kept.append(position)
+            object_positions.append(position)
         if rejected:
             self._reject(lines, np.array(rejected, dtype=np.int64), reasons)
         if not objects:
             return
-        positions = np.array(kept, dtype=np.int64)
+
+        positions = np.array(object_positions, dtype=np.int64)
         failures: dict[int, str] = {}
         values: dict[str, Any] = {}
         flat = [dict(_flat_items(record)) for record in objects]
@@ -685,6 +690,8 @@ def _bool_values(text: pa.Array) -> pd.Series:
 
 
 _BOOLEANS: dict[str, bool] = {"T": True, "F": False}
+#: orjson's position text; each record is one line, so only the column matters.
+_LINE_ONE = re.compile(r"line 1 column (\d+) \(char \d+\)")
 _JSON_KINDS: dict[type, str] = {
     list: "an array",
     str: "a string",
