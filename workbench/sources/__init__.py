@@ -1,5 +1,6 @@
 """Readers of recorded files and in-memory data, and the replay clock that drives them."""
 
+from workbench.sources.access_log_reader import AccessLogReader
 from workbench.sources.csv_reader import CsvOptions, CsvReader
 from workbench.sources.frame_reader import DataFrameReader
 from workbench.sources.json_reader import JsonLinesReader
@@ -14,9 +15,12 @@ from workbench.sources.registry import (
     validate_source_options,
 )
 from workbench.sources.replay import Feed, ReplayClock, ReplayStatus
+from workbench.sources.syslog_reader import SyslogReader
+from workbench.sources.zeek_reader import ZeekReader
 
 __all__ = [
     "DEFAULT_CHUNK_ROWS",
+    "AccessLogReader",
     "CsvOptions",
     "CsvReader",
     "DataFrameReader",
@@ -28,6 +32,8 @@ __all__ = [
     "ReaderCounters",
     "ReplayClock",
     "ReplayStatus",
+    "SyslogReader",
+    "ZeekReader",
     "known_connectors",
     "open_reader",
     "register_format",
