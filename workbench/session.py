@@ -541,8 +541,8 @@ class Session:
         'property' (the default with ``holds``) one on which the output breaks
         ``holds``; 'compare' (the default with ``against``) one on which the
         two rules emit different rows. ``rule`` is a query name, a view name
-        or SELECT text over this session's tables, which keep their columns
-        and watermark but get generated rows; this session is not changed.
+        or SELECT text over this session's tables. Those keep their columns
+        and watermark but get generated rows, and this session is not changed.
         ``options`` are the fields of
         :class:`~workbench.testing.fuzz.FuzzOptions` (max_rows, max_examples,
         keys, values, ranges, time_span, out_of_order, nulls, seed, ...).

@@ -1,7 +1,7 @@
 """Windows and filters against batch references on harder streams.
 
 Streams here have duplicates, gaps past every window, many keys or a NULL
-key, rows late beyond the watermark delay and rows without event time; the
+key, rows late beyond the watermark delay and rows without event time. The
 queries have random window sizes of each TVF kind. A longer search runs with
 ``.venv/bin/pytest tests/runtime/test_stream_properties.py --hypothesis-profile=thorough``.
 """

@@ -1,4 +1,4 @@
-"""Session.fuzz: each mode finds its known answer within a bounded number of streams."""
+"""Session.fuzz: each mode finds its known result within a bounded number of streams."""
 
 from __future__ import annotations
 

@@ -2,9 +2,9 @@
 
 The file's statements run first (CREATE TABLE, CREATE VIEW, SET); its
 SELECT statements are the rules. The command prints the stream found, the
-rule and its output, and exits with 0 when the check passed: the rule fired
+rule and its output. It exits with 0 when the check passed: the rule fired
 ('fire'), the property held ('property') or the two rules agreed
-('compare'); 1 when it did not, or on an error in the file.
+('compare'). It exits with 1 when the check failed or the file has an error.
 """
 
 from __future__ import annotations
@@ -85,7 +85,9 @@ def add_fuzz_command(commands: Any) -> None:
         help="the values a column takes (repeatable)",
     )
     parser.add_argument(
-        "--time-span", metavar="DURATION", help="longest event-time span, such as '10 min'"
+        "--time-span",
+        metavar="DURATION",
+        help="maximum distance between the first and last event time, such as '10 min'",
     )
     parser.add_argument(
         "--out-of-order",

@@ -7,10 +7,10 @@ stream found is shrunk to a minimal one:
 - 'property': a stream on which a stated property of the output fails;
 - 'compare': a stream on which two rules emit different rows.
 
-Each stream runs in a scratch session: a copy of the user's catalog in which
-every table the rules read holds the generated rows instead of its file, with
-its columns, computed columns and watermark kept. The user's session is not
-changed.
+Each stream runs in a scratch session, a copy of the user's catalog. There,
+every table the rules read contains the generated rows instead of its file,
+and keeps its columns, computed columns and watermark. The user's session is
+not changed.
 """
 
 from __future__ import annotations
@@ -71,11 +71,12 @@ def fuzz(
     run first in the scratch session). ``mode`` defaults to 'property' with
     ``holds``, 'compare' with ``against``, else 'fire'.
 
-    ``holds`` is the property: a SQL boolean expression that every output row
-    must satisfy as a WHERE clause would keep it (FALSE or NULL breaks it;
-    ``holds="FALSE"`` states that the rule never fires), or a Python function
-    of the output DataFrame (and, if it takes two arguments, of the input
-    streams by table name) that returns True when the property holds.
+    ``holds`` is the property. As SQL, it is a boolean expression that every
+    output row must satisfy as a WHERE clause would keep the row, so FALSE or
+    NULL breaks it, and ``holds="FALSE"`` states that the rule never fires.
+    As Python, it is a function of the output DataFrame that returns True
+    when the property holds. A function of two arguments also gets the input
+    streams by table name.
     ``given`` is a SQL boolean expression over input rows: every generated
     row of a table that has the columns it names satisfies it. ``against`` is
     the other rule of 'compare'.
@@ -96,7 +97,11 @@ def fuzz(
 
 def _mode(mode: Mode | None, holds: object, against: object) -> Mode:
     if mode is None:
-        return "property" if holds is not None else "compare" if against is not None else "fire"
+        if holds is not None:
+            return "property"
+        if against is not None:
+            return "compare"
+        return "fire"
     if mode not in MODES:
         raise ValidationError(
             f"invalid fuzz mode {mode!r}", hint="use 'fire', 'property' or 'compare'"

@@ -2,8 +2,8 @@
 
 A stream is a DataFrame of the table's physical columns in arrival order.
 Event times start at :data:`BASE` and move on by one second per row unless
-the search needs other gaps: any gap up to the time span, or a length of
-one of the rule's INTERVAL literals, just under or over it. Each row may
+the search needs other gaps. A gap may be any length up to the time span, or
+the length of one of the rule's INTERVAL literals, or 1 ms under or over it. Each row may
 carry an event time up to ``out_of_order`` behind the rows before it. Every value
 strategy lists its plainest choice first, so that shrinking ends on streams
 a person can read: one-second steps, the first made-up key, small numbers,
@@ -42,7 +42,7 @@ _INTEGER_LIMITS = {
 
 @dataclass(frozen=True)
 class TimeModel:
-    """How event times of one table are drawn: the span, the gaps to try and the disorder."""
+    """The event-time model of one table: the span, the gaps to try and the disorder."""
 
     span_ms: int
     special_steps_ms: tuple[int, ...]
@@ -309,7 +309,7 @@ def _strings(name: str, options: FuzzOptions, literals: RuleLiterals) -> st.Sear
     """Made-up values ``name-1`` ... ``name-N`` (N = the key cardinality), or the rule's literals.
 
     The first made-up value comes about half the time, so that rows often share
-    a key; the rule's literals come four times in five when there are any.
+    a key. The rule's literals come four times in five when there are any.
     """
     made_up = [f"{name.lower()}-{number}" for number in range(1, options.keys_for(name) + 1)]
     own = [value for value in literals.strings_for(name) if value not in made_up]
