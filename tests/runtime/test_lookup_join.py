@@ -128,15 +128,15 @@ def test_cache_expires_and_evicts() -> None:
     assert cache.get((1,)) is None
 
 
-def test_event_time_temporal_join_rejected(tmp_path: Path) -> None:
+def test_event_time_needs_versioned_table(tmp_path: Path) -> None:
     session = _session(tmp_path, "duckdb")
 
-    with pytest.raises(UnsupportedError, match="event-time temporal joins") as info:
+    with pytest.raises(UnsupportedError, match="not a versioned table") as info:
         session.sql(
             "SELECT * FROM clicks AS c JOIN users FOR SYSTEM_TIME AS OF c.ts AS u ON c.uid = u.id"
         )
     assert info.value.hint is not None
-    assert "PROCTIME()" in info.value.hint
+    assert "PRIMARY KEY" in info.value.hint
 
 
 def test_lookup_needs_database_table(tmp_path: Path) -> None:

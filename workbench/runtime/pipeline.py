@@ -30,6 +30,7 @@ from workbench.runtime.regular_join import RegularJoinOperator
 from workbench.runtime.results import ResultCollector
 from workbench.runtime.scan import ScanOperator
 from workbench.runtime.session_window import SessionWindowOperator
+from workbench.runtime.temporal_join import TemporalJoinOperator
 from workbench.runtime.union import UnionOperator
 from workbench.runtime.unnest import UnnestOperator
 from workbench.runtime.window_aggregate import WindowAggregateOperator
@@ -264,6 +265,8 @@ class Compiler:
             return IntervalJoinOperator(self._name("interval-join"), node, self.time_zone)
         if isinstance(node, p.LookupJoin):
             return LookupJoinOperator(self._name("lookup-join"), node, self.time_zone)
+        if isinstance(node, p.TemporalJoin):
+            return TemporalJoinOperator(self._name("temporal-join"), node, self.time_zone)
         if isinstance(node, p.RegularJoin):
             return RegularJoinOperator(self._name("join"), node, self.time_zone)
         if isinstance(node, p.Unnest):

@@ -476,6 +476,26 @@ class RegularJoin(Join):
 
 
 @dataclass(frozen=True)
+class TemporalJoin(Join):
+    """An event-time temporal join: each left row joins the right row valid at its time.
+
+    The right input is a versioned table: rows keyed by the table's primary
+    key, each valid from its ``right_time`` until the next row of the same
+    key. A left row waits until the join watermark reaches its ``left_time``
+    and then joins the latest version at or before that time, as Flink's
+    ``FOR SYSTEM_TIME AS OF`` on an event-time attribute does.
+    """
+
+    left_time: str
+    right_time: str
+
+    def label(self) -> str:
+        parts = self._common()
+        parts.insert(1, f"leftTime=[{self.left_time}], versionTime=[{self.right_time}]")
+        return "TemporalJoin(" + ", ".join(parts) + ")"
+
+
+@dataclass(frozen=True)
 class LookupCache:
     """A lookup join's cache of looked-up keys (Flink's 'lookup.partial-cache.*' options).
 

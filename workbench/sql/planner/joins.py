@@ -31,9 +31,10 @@ from workbench.sql.plan import (
     WindowTableFunction,
 )
 from workbench.sql.planner.context import PlanContext
+from workbench.sql.planner.join_inputs import combine_inputs
 from workbench.sql.planner.lookup import plan_lookup_join
 from workbench.sql.planner.relations import plan_relation
-from workbench.sql.planner.scope import Scope, ScopeColumn, unique_names
+from workbench.sql.planner.scope import Scope, ScopeColumn
 from workbench.sql.planner.unnest import plan_unnest
 
 SUPPORTED_JOINS = (
@@ -109,7 +110,9 @@ def _plan_join(
     if from_where:
         # FROM a, b WHERE ...: the WHERE conjuncts that read both inputs join them.
         assert where is not None
-        combined, _, left_internal, right_internal = _combine(left, left_scope, right, right_scope)
+        combined, _, left_internal, right_internal = combine_inputs(
+            left, left_scope, right, right_scope
+        )
         conjuncts, kept = _split_where(ctx, where, combined, left_internal, right_internal)
         where = _and_all(kept)
     plan, scope = _build_join(
@@ -199,24 +202,6 @@ def _subquery_join(
     )
 
 
-def _combine(
-    left: PlanNode, left_scope: Scope, right: PlanNode, right_scope: Scope
-) -> tuple[Scope, tuple[str, ...], set[str], set[str]]:
-    """Return the scope of both inputs, the right input's output names and each side's names."""
-    right_names = tuple(
-        unique_names([*left.schema.names, *right.schema.names])[len(left.schema.names) :]
-    )
-    renamed = dict(zip(right.schema.names, right_names, strict=True))
-    combined = Scope(
-        [*left_scope.columns]
-        + [
-            ScopeColumn(c.name, renamed.get(c.internal, c.internal), c.type, c.qualifier)
-            for c in right_scope.columns
-        ]
-    )
-    return combined, right_names, set(left.schema.names), set(right_names)
-
-
 def _build_join(
     ctx: PlanContext,
     node: exp.Expr,
@@ -235,7 +220,7 @@ def _build_join(
             node,
             hint="aggregate in windows (TUMBLE, HOP, CUMULATE) before the join",
         )
-    combined, right_names, left_internal, right_internal = _combine(
+    combined, right_names, left_internal, right_internal = combine_inputs(
         left, left_scope, right, right_scope
     )
     renamed = dict(zip(right.schema.names, right_names, strict=True))

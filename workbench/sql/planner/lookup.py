@@ -16,8 +16,10 @@ from workbench.events.types import TimeAttribute, common_type
 from workbench.sql.catalog import TableDef
 from workbench.sql.expr import Call, ColumnRef, Expr
 from workbench.sql.parser import node_position
-from workbench.sql.plan import JoinKind, LookupCache, LookupJoin, PlanNode
+from workbench.sql.plan import JoinKind, LookupCache, LookupJoin, PlanNode, TemporalJoin
 from workbench.sql.planner.context import PlanContext
+from workbench.sql.planner.join_inputs import combine_inputs
+from workbench.sql.planner.relations import build_scan
 from workbench.sql.planner.scope import Scope, ScopeColumn, unique_names
 
 LOOKUP_CONNECTORS = ("duckdb", "sqlite")
@@ -35,16 +37,14 @@ def plan_lookup_join(
     """Plan a join with ``FOR SYSTEM_TIME AS OF`` on its right table."""
     target = join.this
     version = target.args["version"]
-    table = _lookup_table(ctx, target)
     as_of = ctx.compile(version.expression, left_scope)
     attribute = as_of.type.time_attribute if isinstance(as_of, ColumnRef) else None
     if attribute is TimeAttribute.ROWTIME:
-        raise ctx.unsupported(
-            "event-time temporal joins against a versioned table are not supported yet",
-            version,
-            hint="look the table up at processing time: declare proc_time AS PROCTIME() "
-            "and join FOR SYSTEM_TIME AS OF s.proc_time",
+        assert isinstance(as_of, ColumnRef)
+        return _temporal_join(
+            ctx, left, left_scope, join, kind=kind, conjuncts=conjuncts, left_time=as_of.name
         )
+    table = _lookup_table(ctx, target)
     if attribute is not TimeAttribute.PROCTIME:
         raise ctx.invalid(
             "FOR SYSTEM_TIME AS OF takes a processing-time attribute of the left input",
@@ -119,6 +119,106 @@ def plan_lookup_join(
         right_names=right_names,
         condition=condition,
         cache=_cache(ctx, table, target),
+    )
+    scope = Scope(
+        [*left_scope.columns]
+        + [
+            ScopeColumn(c.name, c.internal, plan.schema.find(c.internal).type, c.qualifier)  # type: ignore[union-attr]
+            for c in combined.columns[len(left_scope.columns) :]
+        ]
+    )
+    return plan, scope
+
+
+def _temporal_join(
+    ctx: PlanContext,
+    left: PlanNode,
+    left_scope: Scope,
+    join: exp.Join,
+    *,
+    kind: JoinKind,
+    conjuncts: list[exp.Expr],
+    left_time: str,
+) -> tuple[PlanNode, Scope]:
+    """Plan ``JOIN versioned FOR SYSTEM_TIME AS OF l.rowtime`` against a versioned table."""
+    target = join.this
+    entry = ctx.catalog.lookup(target.name)
+    if entry is None:
+        raise UnknownTableError(
+            f"table {target.name!r} not found",
+            sql=ctx.script,
+            position=node_position(ctx.script, target),
+            hint=ctx.catalog.suggestion(target.name),
+        )
+    if not isinstance(entry, TableDef) or not entry.primary_key or entry.watermark is None:
+        raise ctx.unsupported(
+            f"{target.name!r} is not a versioned table: an event-time temporal join needs a "
+            "table with a PRIMARY KEY and a WATERMARK",
+            target,
+            hint="declare PRIMARY KEY (k) NOT ENFORCED and WATERMARK FOR ts AS ts in its "
+            "CREATE TABLE, or look a database table up at processing time",
+        )
+    if kind not in ("INNER", "LEFT"):
+        raise ctx.unsupported(
+            f"a temporal join is INNER or LEFT, not {kind}", join, hint="use JOIN or LEFT JOIN"
+        )
+    right = build_scan(ctx, entry)
+    right_scope = Scope.of(right.schema, target.alias or entry.name)
+    combined, right_names, left_names, _ = combine_inputs(left, left_scope, right, right_scope)
+    renamed = dict(zip(right.schema.names, right_names, strict=True))
+    reverse = {new: old for old, new in renamed.items()}
+    keys: list[Expr] = []
+    columns: list[str] = []
+    residual: list[exp.Expr] = []
+    for conjunct in conjuncts:
+        pair = _key(
+            ctx,
+            conjunct,
+            combined=combined,
+            left_scope=left_scope,
+            left_names=left_names,
+            reverse=reverse,
+        )
+        if pair is None:
+            residual.append(conjunct)
+            continue
+        keys.append(pair[0])
+        columns.append(pair[1])
+    missing = [column for column in entry.primary_key if column not in columns]
+    if missing:
+        raise ctx.invalid(
+            f"a temporal join must equate the primary key of {entry.name!r}; "
+            f"missing: {', '.join(missing)}",
+            join,
+            hint=f"join ON s.key = {target.alias or entry.name}.{missing[0]}",
+        )
+    condition = None
+    if residual:
+        condition_node = residual[0]
+        for item in residual[1:]:
+            condition_node = exp.And(this=condition_node, expression=item)
+        condition = ctx.compile(condition_node, combined)
+        ctx.require_boolean(condition, residual[0], "ON")
+    output = [Column(c.name, c.type) for c in left.schema.columns]
+    output.extend(
+        Column(name, c.type.plain().with_nullable(True) if kind == "LEFT" else c.type.plain())
+        for name, c in zip(right_names, right.schema.columns, strict=True)
+    )
+    assert entry.watermark is not None
+    plan = TemporalJoin(
+        schema=Schema(tuple(output)),
+        left=left,
+        right=right,
+        kind=kind,
+        left_keys=tuple(keys),
+        right_keys=tuple(
+            ColumnRef(name=column, type=right.schema.find(column).type.plain())  # type: ignore[union-attr]
+            for column in columns
+        ),
+        condition=condition,
+        right_names=right_names,
+        left_time=left_time,
+        right_time=entry.watermark.column,
     )
     scope = Scope(
         [*left_scope.columns]
