@@ -11,22 +11,11 @@
 
 -- The zeek connector reads Zeek's TSV and JSON logs. Dotted field names
 -- become nested rows (id.orig_h is column id, field orig_h) and '-' reads as
--- NULL. The table declares the columns the rules use, matched by name.
--- Without a column list, the table would take every column from the log's
+-- NULL. Without a column list, the table takes every column from the log's
 -- #fields and #types lines. Zeek writes a connection when it ends but stamps
 -- it with its start, so rows are out of time order by up to the longest
--- connection. The watermark trails by five minutes, as the connector's
--- default does.
--- NOTE: with no column list, a relative 'path' resolves against the current
--- directory when the connector reads the header, not against this file's
--- directory, so the columns are declared here.
-CREATE TABLE conn (
-    ts TIMESTAMP(6),
-    id ROW<orig_h STRING, orig_p INT, resp_h STRING, resp_p INT>,
-    proto STRING,
-    conn_state STRING,
-    WATERMARK FOR ts AS ts - INTERVAL '5' MINUTE
-) WITH (
+-- connection; the connector's default watermark trails by five minutes.
+CREATE TABLE conn WITH (
     'connector' = 'zeek',
     'path' = '../datasets/conn.log'
 );

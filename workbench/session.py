@@ -238,6 +238,7 @@ class Session:
             self.user_aggregates,
             self.settings.time_zone,
             state_ttl_ns=self.settings.state_ttl_ns,
+            base_dir=self.base_dir,
         )
 
     def _next_name(self, name: str | None) -> str:

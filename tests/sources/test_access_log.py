@@ -376,7 +376,7 @@ def test_sql_describe_and_windowed_query() -> None:
     assert isinstance(described, TableResult)
     frame = described.to_pandas()
     assert frame["name"].tolist() == COMBINED_COLUMNS
-    assert frame["watermark"][0] == "ts - INTERVAL '1 min'"
+    assert frame["watermark"][0] == "ts - INTERVAL '1' MINUTE"
     result = session.sql(
         "SELECT status, window_start, COUNT(*) AS requests, SUM(bytes) AS sent "
         "FROM TABLE(TUMBLE(TABLE access, DESCRIPTOR(ts), INTERVAL '1' HOUR)) "

@@ -39,7 +39,7 @@ def test_describe_packet_table() -> None:
         in types["dns"]
     )
     assert frame["time_attribute"][0] == "ROWTIME"
-    assert frame["watermark"][0] == "ts - INTERVAL '1 s'"
+    assert frame["watermark"][0] == "ts - INTERVAL '1' SECOND"
 
 
 def test_describe_flow_table_with_own_watermark() -> None:

@@ -532,7 +532,7 @@ def test_sql_describe_and_windowed_query() -> None:
     assert isinstance(described, TableResult)
     frame = described.to_pandas()
     assert frame["name"].tolist() == [column.name for column in SYSLOG_COLUMNS + AUTH_COLUMNS]
-    assert frame["watermark"][0] == "ts - INTERVAL '5 s'"
+    assert frame["watermark"][0] == "ts - INTERVAL '5' SECOND"
     result = session.sql(
         "SELECT ip, window_start, COUNT(*) AS lines, SUM(repeats) AS attempts "
         "FROM TABLE(TUMBLE(TABLE auth, DESCRIPTOR(ts), INTERVAL '1' HOUR)) "

@@ -457,7 +457,7 @@ def test_sql_table_without_columns() -> None:
     frame = described.to_pandas()
     assert frame["name"].tolist()[:4] == ["ts", "uid", "id", "proto"]
     assert frame["type"][0] == "TIMESTAMP(6)"
-    assert frame["watermark"][0] == "ts - INTERVAL '5 min'"
+    assert frame["watermark"][0] == "ts - INTERVAL '5' MINUTE"
 
 
 def test_sql_windowed_query_matches_pandas() -> None:

@@ -89,6 +89,24 @@ def format_duration(ns: int) -> str:
     return f"{ns} ns"
 
 
+def interval_literal(ns: int) -> str:
+    """Render nanoseconds as a SQL interval literal, such as ``INTERVAL '5' MINUTE``.
+
+    The unit is the largest of DAY, HOUR, MINUTE and SECOND that divides the
+    duration exactly; other durations are fractional seconds.
+    """
+    for unit, size in (
+        ("DAY", NS_PER_DAY),
+        ("HOUR", NS_PER_HOUR),
+        ("MINUTE", NS_PER_MINUTE),
+        ("SECOND", NS_PER_SECOND),
+    ):
+        if ns % size == 0:
+            return f"INTERVAL '{ns // size}' {unit}"
+    seconds = f"{ns / NS_PER_SECOND:.9f}".rstrip("0")
+    return f"INTERVAL '{seconds}' SECOND"
+
+
 def to_ns(values: pd.Series) -> np.ndarray:
     """Return int64 nanoseconds of a timestamp Series; nulls become MIN_WATERMARK."""
     series = values

@@ -359,11 +359,13 @@ class ReaderSchema:
     watermark_delay_ns: int
 
 
-def reader_schema(options: Mapping[str, str]) -> ReaderSchema | None:
+def reader_schema(options: Mapping[str, str], base_dir: Path | None = None) -> ReaderSchema | None:
     """Return the reader's own columns for a table's WITH options.
 
     None when the connector needs a declared column list (CSV, JSON,
-    Parquet). Raises SourceError for an unknown connector or a bad option.
+    Parquet). A relative 'path' resolves from ``base_dir`` (default: the
+    current directory), as when the table is read. Raises SourceError for an
+    unknown connector or a bad option.
     """
     if is_live_connector(options.get("connector", "")):
         live = live_reader_schema(options)
@@ -380,6 +382,9 @@ def reader_schema(options: Mapping[str, str]) -> ReaderSchema | None:
         if "watermark.delay" in options
         else parse_duration(spec.watermark_delay)
     )
+    path = options.get("path")
+    if base_dir is not None and path and not Path(path).expanduser().is_absolute():
+        options = {**options, "path": str(base_dir / Path(path).expanduser())}
     return ReaderSchema(spec.schema(options), TIME_COLUMN, delay)
 
 

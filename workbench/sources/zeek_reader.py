@@ -71,6 +71,8 @@ DEFAULT_SAMPLE_LINES = 1000
 #: that took longer than this delay arrive after the watermark passed them.
 ZEEK_WATERMARK_DELAY = "5 min"
 
+# NOTE: Zeek's count is unsigned 64-bit; a count above BIGINT's maximum
+# (2**63 - 1) rejects its line.
 _SCALAR_TYPES: dict[str, DataType] = {
     "time": t.timestamp(6),
     "interval": t.DOUBLE,
@@ -394,9 +396,8 @@ def inspect_logs(paths: list[Path], sample_lines: int) -> list[LogFile]:
 def zeek_schema(options: Mapping[str, str]) -> Schema:
     """Return the columns of the Zeek logs named by 'path', from the first file's header.
 
-    NOTE: a relative 'path' resolves against the current directory here, not
-    against the session's base directory, because the schema function gets
-    the WITH options only.
+    A relative 'path' resolves against the current directory; a session
+    passes it already resolved against its base directory.
     """
     paths = resolve_paths(options["path"])
     logs = inspect_logs(paths, _sample_lines(options))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -42,6 +43,8 @@ class PlanContext:
     pending_ranks: dict[str, exp.Expr] = field(default_factory=dict)
     #: 'table.exec.state.ttl' in nanoseconds; 0 rejects joins without time bounds.
     state_ttl_ns: int = 0
+    #: Where relative file paths in table options resolve; None for the current directory.
+    base_dir: Path | None = None
 
     def with_script(self, script: str) -> PlanContext:
         """Return a context for planning text from another script (a view's definition)."""
@@ -56,6 +59,7 @@ class PlanContext:
             self.ctes,
             self.pending_ranks,
             self.state_ttl_ns,
+            self.base_dir,
         )
 
     def next_values_name(self) -> str:

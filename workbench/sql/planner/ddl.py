@@ -8,7 +8,7 @@ from sqlglot import exp
 
 from workbench.errors import Position, SourceError, UnsupportedError
 from workbench.events.schema import Column, Schema
-from workbench.events.time import format_duration
+from workbench.events.time import interval_literal
 from workbench.events.types import DataType, TimeAttribute, TypeKind
 from workbench.sources.registry import ReaderSchema, reader_schema, self_describing_connectors
 from workbench.sql.catalog import TableDef, ViewDef
@@ -71,7 +71,7 @@ def table_from_ddl(ctx: PlanContext, node: exp.Create, text: str) -> TableDef:
         delay = own.watermark_delay_ns
         text = own.time_column
         if delay:
-            text += f" - INTERVAL '{format_duration(delay)}'"
+            text += f" - {interval_literal(delay)}"
         watermark = WatermarkSpec(column=own.time_column, delay_ns=delay, text=text)
         types[own.time_column] = types[own.time_column].with_time_attribute(TimeAttribute.ROWTIME)
     if watermark_node is not None:
@@ -115,7 +115,7 @@ def _reader_columns(
     if physical:
         return None
     try:
-        own = reader_schema(options) if "connector" in options else None
+        own = reader_schema(options, ctx.base_dir) if "connector" in options else None
     except SourceError:
         # The option check that follows reports the error at the option.
         return ReaderSchema(Schema(()), "", 0)
