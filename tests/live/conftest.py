@@ -29,7 +29,11 @@ def free_port() -> int:
 
 def find_binary(name: str, package: str) -> str:
     path = shutil.which(name) or next(
-        (str(candidate) for candidate in (Path("/usr/sbin") / name, Path("/usr/bin") / name) if candidate.exists()),
+        (
+            str(candidate)
+            for candidate in (Path("/usr/sbin") / name, Path("/usr/bin") / name)
+            if candidate.exists()
+        ),
         None,
     )
     if path is None:

@@ -24,11 +24,15 @@ from workbench import Session
 # Redis Streams ----------------------------------------------------------------------------
 
 
-def add_entries(server: Server, stream: str, events: list[dict[str, object]], *, as_json: bool = False) -> None:
+def add_entries(
+    server: Server, stream: str, events: list[dict[str, object]], *, as_json: bool = False
+) -> None:
     client = redis.Redis(port=server.port)
     with client.pipeline() as pipe:
         for event in events:
-            fields = {"data": json.dumps(event)} if as_json else {k: str(v) for k, v in event.items()}
+            fields = (
+                {"data": json.dumps(event)} if as_json else {k: str(v) for k, v in event.items()}
+            )
             pipe.xadd(stream, fields)  # type: ignore[arg-type]
         pipe.execute()
     client.close()
@@ -127,14 +131,17 @@ def test_redis_restart_reconnects(
         wait_until(lambda: run.source_metrics()["acknowledged"].iloc[0] == 300, what="acks")
         redis_server.stop()
         wait_until(
-            lambda: run.source_metrics()["reconnect_attempts"].iloc[0] >= 2, what="reconnection attempts"
+            lambda: run.source_metrics()["reconnect_attempts"].iloc[0] >= 2,
+            what="reconnection attempts",
         )
         redis_server.start()
         add_entries(redis_server, "events", events[300:])
         wait_until(lambda: rows_received(run, "ev") == len(events), what="the second half")
         run.stop(drain=True)
     metrics = run.source_metrics().iloc[0]
-    attempts = [record.getMessage() for record in caplog.records if "attempt" in record.getMessage()]
+    attempts = [
+        record.getMessage() for record in caplog.records if "attempt" in record.getMessage()
+    ]
 
     assert metrics["gaps"] == 1
     assert metrics["gap_seconds"] > 0
@@ -193,7 +200,9 @@ def test_mqtt_wildcard_matches_file_replay(tmp_path: Path, mosquitto: Server) ->
     windows, matches = live_queries(session, "ev", mqtt_options(mosquitto, "sensors/+/auth"))
 
     run = session.start()
-    wait_until(lambda: run.source_metrics()["connections_open"].iloc[0] == 1, what="the subscription")
+    wait_until(
+        lambda: run.source_metrics()["connections_open"].iloc[0] == 1, what="the subscription"
+    )
     publish(mosquitto, "sensors/gate/auth", json_lines(events))
     publish(mosquitto, "sensors/gate/other", [b"not for us"])
     wait_until(lambda: rows_received(run, "ev") == len(events), what="every message")
@@ -213,7 +222,9 @@ def test_mqtt_topic_column_and_garbage(mosquitto: Server) -> None:
     query = session.sql("SELECT topic, host, bytes FROM ev")
 
     run = session.start()
-    wait_until(lambda: run.source_metrics()["connections_open"].iloc[0] == 1, what="the subscription")
+    wait_until(
+        lambda: run.source_metrics()["connections_open"].iloc[0] == 1, what="the subscription"
+    )
     publish(mosquitto, "site/a", [b'{"host": "alpha", "bytes": 1}', b"garbage"])
     publish(mosquitto, "site/b/c", [b'{"host": "beta", "bytes": 2}'])
     wait_until(lambda: rows_received(run, "ev") == 3, what="three messages")
@@ -223,7 +234,9 @@ def test_mqtt_topic_column_and_garbage(mosquitto: Server) -> None:
 
     assert sorted(frame["topic"]) == ["site/a", "site/b/c"]
     assert len(rejected) == 1
-    assert rejected["reason"][0].startswith(f"from mqtt://127.0.0.1:{mosquitto.port} (topic site/a): invalid JSON")
+    assert rejected["reason"][0].startswith(
+        f"from mqtt://127.0.0.1:{mosquitto.port} (topic site/a): invalid JSON"
+    )
 
 
 def test_mqtt_broker_restart_reconnects(
@@ -235,15 +248,21 @@ def test_mqtt_broker_restart_reconnects(
     windows, matches = live_queries(session, "ev", mqtt_options(mosquitto, "auth"))
     with caplog.at_level(logging.WARNING, logger="workbench.sources.live"):
         run = session.start()
-        wait_until(lambda: run.source_metrics()["connections_open"].iloc[0] == 1, what="the subscription")
+        wait_until(
+            lambda: run.source_metrics()["connections_open"].iloc[0] == 1, what="the subscription"
+        )
         publish(mosquitto, "auth", lines[:300])
         wait_until(lambda: rows_received(run, "ev") == 300, what="the first half")
         mosquitto.stop()
         wait_until(
-            lambda: run.source_metrics()["reconnect_attempts"].iloc[0] >= 1, what="reconnection attempts"
+            lambda: run.source_metrics()["reconnect_attempts"].iloc[0] >= 1,
+            what="reconnection attempts",
         )
         mosquitto.start()
-        wait_until(lambda: run.source_metrics()["connections_open"].iloc[0] == 1, what="the new subscription")
+        wait_until(
+            lambda: run.source_metrics()["connections_open"].iloc[0] == 1,
+            what="the new subscription",
+        )
         publish(mosquitto, "auth", lines[300:])
         wait_until(lambda: rows_received(run, "ev") == len(events), what="the second half")
         run.stop(drain=True)

@@ -192,6 +192,7 @@ register_live_connector(
         required=("properties.bootstrap.servers", "topic"),
         validate=_validate_kafka,
         dependency="confluent-kafka",
+        prefixes=("properties.",),
     )
 )
 register_live_connector(

@@ -79,6 +79,8 @@ class LiveSpec:
     watermark_delay: str = "0 s"
     dependency: str | None = None
     from_ddl: bool = True
+    #: Prefixes of options passed on to the client library (Kafka's 'properties.').
+    prefixes: tuple[str, ...] = ()
 
     def all_options(self) -> dict[str, str | None]:
         """Return every option of the connector with its default."""
@@ -236,7 +238,7 @@ def live_options(
     known = spec.all_options()
     valid = sorted({"connector", *known})
     for key in options:
-        if key not in valid:
+        if key not in valid and not (spec.prefixes and key.startswith(spec.prefixes)):
             message = (
                 f"unknown option {key!r} for connector '{connector}'{_suggest(key, valid)}; "
                 f"valid options: {', '.join(valid)}"
