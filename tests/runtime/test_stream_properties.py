@@ -1,4 +1,4 @@
-"""Windows and filters against batch references on harder streams.
+"""Windows, filters and joins against batch references on harder streams.
 
 Streams here have duplicates, gaps past every window, many keys or a NULL
 key, rows late beyond the watermark delay and rows without event time. The
@@ -27,6 +27,13 @@ from workbench.testing import (
     window_queries,
     window_reference,
 )
+from workbench.testing.join_reference import (
+    JOIN_COLUMNS,
+    IntervalJoinQuery,
+    WindowJoinQuery,
+    interval_join_reference,
+    window_join_reference,
+)
 
 DELAY_MS = 5_000
 COLUMNS = ["key", "window_start", "window_end", "n", "n_value", "total", "low", "high"]
@@ -53,13 +60,13 @@ def run(sql: str, stream: pd.DataFrame, batch_rows: int) -> tuple[pd.DataFrame, 
 
 @st.composite
 def hard_streams(
-    draw: st.DrawFn, disorder: str = "within", null_time: bool = False
+    draw: st.DrawFn, disorder: str = "within", null_time: bool = False, max_rows: int = 80
 ) -> pd.DataFrame:
     shape = draw(HARD_SHAPES)
     return draw(
         event_streams(
             StreamShape(
-                max_rows=shape.max_rows,
+                max_rows=min(shape.max_rows, max_rows),
                 keys=shape.keys,
                 max_step_ms=shape.max_step_ms,
                 disorder=disorder,  # type: ignore[arg-type]
@@ -146,3 +153,65 @@ def test_every_row_emitted_late_or_rejected(
 
     counted = int(frame["n"].sum()) if len(frame) else 0
     assert counted + late + rejected == len(stream)
+
+
+JOIN_INTERVALS = st.builds(
+    IntervalJoinQuery,
+    kind=st.sampled_from(["INNER", "LEFT", "RIGHT", "FULL"]),
+    lower_ms=st.integers(-8, 2).map(lambda seconds: seconds * 1_000),
+    upper_ms=st.integers(0, 8).map(lambda seconds: seconds * 1_000),
+    lower_strict=st.booleans(),
+    upper_strict=st.booleans(),
+)
+JOIN_WINDOWS = st.builds(
+    WindowJoinQuery,
+    kind=st.sampled_from(["INNER", "LEFT", "RIGHT", "FULL", "SEMI", "ANTI"]),
+    window=st.sampled_from(["TUMBLE", "HOP", "CUMULATE"]),
+    size_ms=st.just(12_000),
+    slide_ms=st.just(4_000),
+    step_ms=st.just(6_000),
+)
+
+
+def run_join(
+    left: pd.DataFrame, right: pd.DataFrame, sql: str, batch_rows: int
+) -> tuple[pd.DataFrame, int]:
+    """Return (output, late rows) of ``sql`` over ``left`` as ``lhs`` and ``right`` as ``rhs``."""
+    session = Session(progress=False, settings={"workbench.replay.batch-rows": str(batch_rows)})
+    session.from_pandas("lhs", left, rowtime="ts", watermark_delay=f"{DELAY_MS} ms")
+    session.from_pandas("rhs", right, rowtime="ts", watermark_delay=f"{DELAY_MS} ms")
+    result = session.sql(sql)
+    assert result is not None
+    return result.to_pandas(), len(result.late_rows())  # type: ignore[union-attr]
+
+
+@given(
+    left=hard_streams(max_rows=25),
+    right=hard_streams(max_rows=25),
+    query=JOIN_INTERVALS,
+    batch_rows=batch_sizes(),
+)
+def test_interval_join_hard_streams(
+    left: pd.DataFrame, right: pd.DataFrame, query: IntervalJoinQuery, batch_rows: int
+) -> None:
+    frame, late = run_join(left, right, query.sql("lhs", "rhs"), batch_rows)
+    expected = interval_join_reference(left, right, query)
+
+    assert late == 0
+    assert normalize(frame[JOIN_COLUMNS]) == normalize(expected)
+
+
+@given(
+    left=hard_streams(max_rows=25),
+    right=hard_streams(max_rows=25),
+    query=JOIN_WINDOWS,
+    batch_rows=batch_sizes(),
+)
+def test_window_join_hard_streams(
+    left: pd.DataFrame, right: pd.DataFrame, query: WindowJoinQuery, batch_rows: int
+) -> None:
+    frame, late = run_join(left, right, query.sql("lhs", "rhs"), batch_rows)
+    expected = window_join_reference(left, right, query)
+
+    assert late == 0
+    assert normalize(frame[list(expected.columns)]) == normalize(expected)
