@@ -150,7 +150,7 @@ class LiveRun:
         pending matches complete as at the end of a file. Without it, state
         that has not produced rows yet is discarded.
         """
-        if self._thread is None:
+        if self._thread is None or self._done.is_set():
             return
         self._stop_requested = True
         self._drain = drain

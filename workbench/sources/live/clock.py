@@ -95,8 +95,11 @@ class LiveClock:
     def stop(self, *, drain: bool = False) -> None:
         """Ask the clock to stop from any thread; with ``drain``, every feed then ends."""
         self._drain = drain
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+            try:
+                self._loop.call_soon_threadsafe(self._stop.set)
+            except RuntimeError:  # the loop closed after the check: the clock has stopped
+                return
 
     async def run(self) -> None:
         """Start every source, pump until stopped or every feed has ended, then close them."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from workbench.errors import SourceError
+from workbench.events.schema import Schema
 from workbench.sources.live.options import (
     CLIENT_OPTIONS,
     LiveSpec,
@@ -17,6 +18,8 @@ from workbench.sources.live.options import (
     parse_integer,
     register_live_connector,
 )
+from workbench.sources.packets.schema import PACKET_SCHEMA
+from workbench.sources.pcap_reader import PCAP_WATERMARK_DELAY
 
 _MODULE = "workbench.sources.live"
 
@@ -193,6 +196,25 @@ register_live_connector(
         validate=_validate_kafka,
         dependency="confluent-kafka",
         prefixes=("properties.",),
+    )
+)
+
+
+def _pcap_schema(options: Mapping[str, str]) -> Schema:
+    return PACKET_SCHEMA
+
+
+register_live_connector(
+    LiveSpec(
+        "pcap-stream",
+        f"{_MODULE}.pcap_stream:PcapStreamSource",
+        {"path": None, "pcap.max-captured-length": None},
+        formats=("pcap", "pcapng"),
+        role="local",
+        required=("path",),
+        validate=_validate_pcap,
+        schema=_pcap_schema,
+        watermark_delay=PCAP_WATERMARK_DELAY,
     )
 )
 register_live_connector(

@@ -61,7 +61,11 @@ class PythonSource(LiveSource):
         if self.items is None:
             message = f"table '{self.name}' has no Python iterable: register it with Session.from_iterable"
             raise SourceError(message)
-        self._connection = self.open_connection(f"python {type(self.items).__name__}")
+        self._connection = self.open_connection(self.peer_name())
+
+    def peer_name(self) -> str:
+        """Return the name rejected rows give as the sender of the items."""
+        return f"python {type(self.items).__name__}"
 
     async def run(self) -> None:
         assert self.items is not None and self._connection is not None
