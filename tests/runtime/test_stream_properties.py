@@ -2,7 +2,8 @@
 
 Streams here have duplicates, gaps past every window, many keys or a NULL
 key, rows late beyond the watermark delay and rows without event time. The
-queries have random window sizes of each TVF kind. A longer search runs with
+queries have random window sizes of each TVF kind. A failing case prints
+the query and the shrunk streams as tables. A longer search runs with
 ``.venv/bin/pytest tests/runtime/test_stream_properties.py --hypothesis-profile=thorough``.
 """
 
@@ -27,6 +28,7 @@ from workbench.testing import (
     window_queries,
     window_reference,
 )
+from workbench.testing.cases import note_case
 from workbench.testing.join_reference import (
     JOIN_COLUMNS,
     IntervalJoinQuery,
@@ -50,6 +52,7 @@ HARD_SHAPES = st.sampled_from(
 
 def run(sql: str, stream: pd.DataFrame, batch_rows: int) -> tuple[pd.DataFrame, int, int]:
     """Return (output, late rows, rejected rows) of ``sql`` over ``stream`` as table ``events``."""
+    note_case(sql, events=stream)
     session = Session(progress=False, settings={"workbench.replay.batch-rows": str(batch_rows)})
     session.from_pandas("events", stream, rowtime="ts", watermark_delay=f"{DELAY_MS} ms")
     result = session.sql(sql)
@@ -177,6 +180,7 @@ def run_join(
     left: pd.DataFrame, right: pd.DataFrame, sql: str, batch_rows: int
 ) -> tuple[pd.DataFrame, int]:
     """Return (output, late rows) of ``sql`` over ``left`` as ``lhs`` and ``right`` as ``rhs``."""
+    note_case(sql, lhs=left, rhs=right)
     session = Session(progress=False, settings={"workbench.replay.batch-rows": str(batch_rows)})
     session.from_pandas("lhs", left, rowtime="ts", watermark_delay=f"{DELAY_MS} ms")
     session.from_pandas("rhs", right, rowtime="ts", watermark_delay=f"{DELAY_MS} ms")

@@ -15,6 +15,7 @@ from workbench.testing import (
     normalize,
     window_reference,
 )
+from workbench.testing.cases import note_case
 
 DELAY_MS = 5_000
 
@@ -33,6 +34,7 @@ def run_engine(
     stream: pd.DataFrame, query: WindowQuery, batch_rows: int
 ) -> tuple[pd.DataFrame, int, int]:
     """Return (result, late rows, rejected rows) of the engine for one stream."""
+    note_case(query.sql("events"), events=stream)
     session = Session(progress=False, settings={"workbench.replay.batch-rows": str(batch_rows)})
     session.from_pandas("events", stream, rowtime="ts", watermark_delay=f"{DELAY_MS} ms")
     result = session.sql(query.sql("events"))

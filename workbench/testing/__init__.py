@@ -1,5 +1,6 @@
 """Test helpers shipped with the workbench: hypothesis strategies and batch references."""
 
+from workbench.testing.cases import case_text, note_case
 from workbench.testing.reference import (
     FilterQuery,
     WindowQuery,
@@ -23,11 +24,13 @@ __all__ = [
     "WindowQuery",
     "arrival_orders",
     "batch_sizes",
+    "case_text",
     "event_streams",
     "filter_queries",
     "filter_reference",
     "key_values",
     "normalize",
+    "note_case",
     "window_queries",
     "window_reference",
 ]
