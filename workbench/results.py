@@ -191,14 +191,21 @@ class QueryResult:
 
     # Outputs -------------------------------------------------------------------------
 
-    def to_pandas(self) -> pd.DataFrame:
+    def to_pandas(self, *, provisional: bool = False) -> pd.DataFrame:
         """Return the result rows (the final state for an updating query).
+
+        With ``provisional``, the early results of windows
+        ('table.exec.emit.early-fire.*') are included too: every row in the
+        order it was emitted, with column ``provisional`` True for the early
+        ones. ORDER BY and LIMIT of the query are not applied then.
 
         While a query on live tables runs, these are the rows so far (at
         most 'workbench.live.max-result-rows', the newest).
         """
         collector = self._finished()
         with self._reading():
+            if provisional:
+                return collector.with_provisional()
             frame = collector.to_pandas()
         return _present(frame, self.presentation)
 

@@ -33,6 +33,7 @@ from workbench.errors import (
 )
 from workbench.runtime.pipeline import Compiler, Pipeline
 from workbench.runtime.results import ResultCollector
+from workbench.runtime.window_aggregate import EarlyFire, WindowAggregateOperator
 from workbench.sinks import open_sink
 from workbench.sources import (
     DataFrameReader,
@@ -417,6 +418,11 @@ class Job:
             max_partial_matches=self.settings.max_partial_matches,
         )
         pipeline = compiler.compile(plan, collector)
+        early = self.settings.early_fire
+        if early is not None:
+            for operator in pipeline.operators:
+                if isinstance(operator, WindowAggregateOperator):
+                    operator.early = EarlyFire(*early)
         result.pipeline = pipeline
         result.collector = collector
         return pipeline

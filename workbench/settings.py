@@ -55,6 +55,30 @@ def _state_ttl(value: str) -> str:
     return text
 
 
+def _count(value: str) -> str:
+    if not value.isdigit():
+        raise ValueError("use a whole number, 0 or more (0 turns it off)")
+    return value
+
+
+def _boolean(value: str) -> str:
+    if value.lower() not in ("true", "false"):
+        raise ValueError("use 'true' or 'false'")
+    return value.lower()
+
+
+def _early_delay(value: str) -> str:
+    """Check a duration as Flink reads one: a bare number counts milliseconds."""
+    text = value.strip()
+    try:
+        delay = parse_duration(f"{text} ms" if text.isdigit() else text)
+    except ValueError as error:
+        raise ValueError(f"{error}; 0 turns the interval off") from None
+    if delay < 0:
+        raise ValueError("the delay cannot be negative")
+    return text
+
+
 def _progress(value: str) -> str:
     if value.lower() not in ("auto", "true", "false"):
         raise ValueError("use 'auto', 'true' or 'false'")
@@ -84,6 +108,25 @@ SETTINGS = {
             "how long a regular join keeps each row in state after it arrives, in processing "
             "time; 0 keeps rows forever, so joins without time bounds are rejected",
             _state_ttl,
+        ),
+        Setting(
+            "table.exec.emit.early-fire.enabled",
+            "false",
+            "emit provisional results of open windows before their final results",
+            _boolean,
+        ),
+        Setting(
+            "table.exec.emit.early-fire.delay",
+            "0 ms",
+            "event time between two early results of a window aggregate (a bare number "
+            "counts milliseconds); 0 turns the interval off",
+            _early_delay,
+        ),
+        Setting(
+            "workbench.emit.early-fire.rows",
+            "0",
+            "input rows between two early results of a window aggregate; 0 turns it off",
+            _count,
         ),
         Setting(
             "workbench.replay.batch-rows",
@@ -181,6 +224,22 @@ class Settings(Mapping[str, str]):
     @property
     def time_zone(self) -> str:
         return self["table.local-time-zone"]
+
+    @property
+    def early_fire(self) -> tuple[int, int] | None:
+        """Return (event-time interval in ns, rows) between early window results, or None when off."""
+        if self["table.exec.emit.early-fire.enabled"] != "true":
+            return None
+        text = self["table.exec.emit.early-fire.delay"]
+        interval = parse_duration(f"{text} ms" if text.isdigit() else text)
+        rows = int(self["workbench.emit.early-fire.rows"])
+        if interval <= 0 and rows <= 0:
+            logger.warning(
+                "early firing is enabled but neither 'table.exec.emit.early-fire.delay' "
+                "nor 'workbench.emit.early-fire.rows' is above 0, so no early results are emitted"
+            )
+            return None
+        return interval, rows
 
     @property
     def state_ttl_ns(self) -> int:

@@ -32,6 +32,9 @@ class Batch:
     final: bool = False
     #: Changelog kind per row ('+I', '-U', '+U', '-D') for updating streams, else None.
     row_kinds: np.ndarray | None = field(default=None)
+    #: Early results of windows still open ('table.exec.emit.early-fire.*'): the rows
+    #: show the aggregates so far and are replaced by the final rows when the windows fire.
+    provisional: bool = False
 
     def __post_init__(self) -> None:
         if len(self.row_watermarks) != len(self.data):
@@ -64,12 +67,19 @@ class Batch:
             ingest_ns=self.ingest_ns,
             final=self.final,
             row_kinds=None if self.row_kinds is None else self.row_kinds[mask_or_index],
+            provisional=self.provisional,
         )
 
     def with_data(self, data: pd.DataFrame) -> Batch:
         """Return a batch with new columns for the same rows."""
         return Batch(
-            data, self.row_watermarks, self.watermark, self.ingest_ns, self.final, self.row_kinds
+            data,
+            self.row_watermarks,
+            self.watermark,
+            self.ingest_ns,
+            self.final,
+            self.row_kinds,
+            self.provisional,
         )
 
     @classmethod

@@ -29,6 +29,9 @@ class CalcOperator(Operator):
             (column.name, column.name) for column in node.input.schema.columns
         ]
 
+    #: Projections and filters apply to early (provisional) window results as to final ones.
+    passes_provisional = True
+
     def describe(self) -> str:
         return self.node.label()
 
@@ -42,6 +45,7 @@ class CalcOperator(Operator):
                     batch.ingest_ns,
                     batch.final,
                     batch.row_kinds,
+                    batch.provisional,
                 )
             ]
         context = EvalContext(
@@ -67,6 +71,7 @@ class CalcOperator(Operator):
                 batch.ingest_ns,
                 batch.final,
                 batch.row_kinds,
+                batch.provisional,
             )
         ]
 

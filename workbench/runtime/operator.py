@@ -75,6 +75,9 @@ class Operator(ABC):
 
     #: Number of input ports.
     arity = 1
+    #: Whether the operator handles provisional batches (early window results). Others
+    #: drop them, so a stateful step never counts a result that is replaced later.
+    passes_provisional = False
 
     def __init__(self, name: str, output_schema: Schema) -> None:
         self.name = name
@@ -104,7 +107,13 @@ class Operator(ABC):
     # Driving ----------------------------------------------------------------------
 
     def on_batch(self, batch: Batch, port: int = 0) -> list[Batch]:
-        """Process a batch, updating the counters and latency; return the output batches."""
+        """Process a batch, updating the counters and latency; return the output batches.
+
+        A provisional batch is processed only by operators that pass it on, and
+        leaves the counters alone, so they count final rows only.
+        """
+        if batch.provisional:
+            return self.process(batch, port) if self.passes_provisional else []
         started = time.perf_counter_ns()
         self.metrics.batches_in += 1
         self.metrics.rows_in += len(batch)
@@ -112,6 +121,8 @@ class Operator(ABC):
         now = time.perf_counter_ns()
         self.metrics.busy_ns += now - started
         for output in outputs:
+            if output.provisional:
+                continue
             self.metrics.batches_out += 1
             self.metrics.rows_out += len(output)
             if len(output) and output.ingest_ns:

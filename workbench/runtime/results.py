@@ -17,6 +17,8 @@ Writer = Callable[[pd.DataFrame], None]
 
 #: Column of a changelog frame holding the kind of change of each row.
 OP_COLUMN = "op"
+#: Column of a kept provisional frame: how many final rows were emitted before it.
+AFTER_COLUMN = "__after"
 
 
 class ResultCollector:
@@ -28,6 +30,10 @@ class ResultCollector:
     at most about that many rows are kept: the oldest appended rows are
     discarded, and an updating result's changelog is folded into its current
     state; ``rows_discarded`` counts the rows no longer kept.
+
+    Provisional rows (early window results) go to ``provisional`` only, each
+    frame with the number of final rows emitted before it in column
+    ``__after``. They are not counted in ``rows`` and not written to sinks.
     """
 
     def __init__(
@@ -52,8 +58,12 @@ class ResultCollector:
         self.rows_discarded = 0
         self._kept = 0
         self._compact_at: int | None = None
+        self.provisional: list[pd.DataFrame] = []
 
     def process(self, batch: Batch) -> None:
+        if batch.provisional:
+            self._keep_provisional(batch)
+            return
         self.watermark = batch.watermark
         if batch.final:
             self.finished = True
@@ -77,6 +87,33 @@ class ResultCollector:
             write(data)
         if self.on_rows is not None:
             self.on_rows(batch)
+
+    def _keep_provisional(self, batch: Batch) -> None:
+        if len(batch) == 0 or not self.keep:
+            return
+        frame = batch.data.reset_index(drop=True).assign(**{AFTER_COLUMN: self.rows})
+        self.provisional.append(frame)
+        if self.max_rows is not None and len(self.provisional) > 1:
+            kept = sum(len(part) for part in self.provisional)
+            while kept > self.max_rows and len(self.provisional) > 1:
+                kept -= len(self.provisional.pop(0))
+
+    def with_provisional(self) -> pd.DataFrame:
+        """Return every appended row and every provisional row in emission order.
+
+        Column ``provisional`` is True for the early results.
+        """
+        final = self.output().assign(provisional=False)
+        if not self.provisional:
+            return final
+        early = pd.concat(self.provisional, ignore_index=True)
+        positions = early.pop(AFTER_COLUMN).to_numpy()
+        early = early.assign(provisional=True)
+        # Each provisional row comes after the final rows emitted before it; a stable
+        # sort on that position keeps the order of emission within each side.
+        order = np.concatenate([np.arange(len(final)), positions - 0.5])
+        merged = pd.concat([final, early], ignore_index=True)
+        return merged.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
 
     def _compact(self, max_rows: int) -> None:
         """Keep about ``max_rows`` rows: the newest appended rows, or an updating result's state."""
@@ -110,6 +147,7 @@ class ResultCollector:
 
     def clear(self) -> None:
         self.frames.clear()
+        self.provisional.clear()
         self._kept = 0
         self._compact_at = None
         self.rows_discarded = 0

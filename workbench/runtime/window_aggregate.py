@@ -6,12 +6,21 @@ its windows is late and goes to the late-rows output. Windows fire, in order
 of their end, once the watermark reaches ``window_end - precision``. Within
 a window, result rows come in the order their keys first appeared in the
 stream.
+
+With early firing (:class:`EarlyFire`), the operator also emits provisional
+results of its open windows: each time the watermark passes a multiple of
+an event-time interval, or after every N input rows. The batch is split at
+those points and each part is processed as a batch of its own, so the
+provisional rows, like the final ones, do not depend on how the input was
+split into batches, and the final rows are those of a run without early
+firing.
 """
 
 from __future__ import annotations
 
 import copy
 import heapq
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,6 +43,24 @@ from workbench.runtime.windows import (
 )
 from workbench.sql.aggregates import UserAggregateDef
 from workbench.sql.plan import WindowAggregate
+
+
+@dataclass(frozen=True)
+class EarlyFire:
+    """When a window aggregate emits provisional results of its open windows.
+
+    ``interval_ns``: each time the watermark passes a multiple of this much
+    event time. ``rows``: after every that many input rows. Zero turns a
+    trigger off. Only groups that received rows since the previous early
+    result are emitted.
+    """
+
+    interval_ns: int = 0
+    rows: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.interval_ns > 0 or self.rows > 0
 
 
 class _KeySet:
@@ -92,6 +119,9 @@ class WindowAggregateOperator(Operator):
         self.needed = self.sets[0].state.needed_columns
         # The aggregate column each output column reads, by position.
         self.output_sources = list(node.schema.names)
+        self.early: EarlyFire | None = None
+        # Slots per grouping set that received rows since the last early result.
+        self._dirty: list[set[int]] = [set() for _ in self.sets]
 
     def describe(self) -> str:
         return self.node.label()
@@ -106,12 +136,106 @@ class WindowAggregateOperator(Operator):
     def process(self, batch: Batch, port: int) -> list[Batch]:
         if self.node.window is not None:
             batch = processing_time_batch(batch, self.node.window)
+        early = self.early
+        processing_time = self.node.window is not None and self.node.window.processing_time
+        if early is None or not early.enabled or batch.final or processing_time:
+            return [self._advance(batch)]
+        outputs: list[Batch] = []
+        start = 0
+        for boundary in self._early_boundaries(batch, early):
+            watermark = (
+                int(batch.row_watermarks[boundary]) if boundary < len(batch) else batch.watermark
+            )
+            part = _part(batch, start, boundary, watermark)
+            outputs.append(self._advance(part))
+            provisional = self._provisional(part)
+            if provisional is not None:
+                outputs.append(provisional)
+            start = boundary
+        if start < len(batch) or not outputs:
+            outputs.append(self._advance(_part(batch, start, len(batch), batch.watermark)))
+        return outputs
+
+    def _advance(self, batch: Batch) -> Batch:
+        """Count the rows of ``batch``, then fire the windows its end watermark closes."""
         if len(batch):
             self._accumulate(batch)
         watermark = MAX_WATERMARK if batch.final else batch.watermark
         output = self._fire(watermark, batch)
         self.watermark = max(self.watermark, batch.watermark)
-        return [output]
+        return output
+
+    # Early results -------------------------------------------------------------------
+
+    def _early_boundaries(self, batch: Batch, early: EarlyFire) -> list[int]:
+        """Return the positions p (1 to len) after whose first p rows an early result is due.
+
+        The watermark after row ``p - 1`` is ``row_watermarks[p]``, or the
+        batch's watermark for the last row.
+        """
+        count = len(batch)
+        positions: set[int] = set()
+        if early.rows > 0 and count:
+            first = early.rows - self.sequence % early.rows
+            positions.update(range(first, count + 1, early.rows))
+        if early.interval_ns > 0:
+            after = np.empty(count + 1, dtype=np.int64)
+            after[0] = batch.row_watermarks[0] if count else self.watermark
+            after[1:count] = batch.row_watermarks[1:]
+            after[count] = batch.watermark
+            valid = after > MIN_WATERMARK
+            ticks = np.where(valid, after // early.interval_ns, np.iinfo(np.int64).min)
+            crossed = valid[1:] & valid[:-1] & (ticks[1:] > ticks[:-1])
+            positions.update((np.flatnonzero(crossed) + 1).tolist())
+        return sorted(positions)
+
+    def _provisional(self, batch: Batch) -> Batch | None:
+        """Return the current aggregates of the open groups that changed since the last early result."""
+        if not any(self._dirty) or not self.open:
+            for dirty in self._dirty:
+                dirty.clear()
+            return None
+        windows = sorted(self.open, key=lambda window: (self.clock.instant(window[1]), window[0]))
+        frames: list[pd.DataFrame] = []
+        for set_index, key_set in enumerate(self.sets):
+            dirty = self._dirty[set_index]
+            if not dirty:
+                continue
+            changed = np.fromiter(dirty, dtype=np.int64, count=len(dirty))
+            dirty.clear()
+            parts: list[tuple[tuple[int, int], np.ndarray, np.ndarray]] = []
+            for window in windows:
+                key_ids, slots = self.open[window][set_index].members()
+                mask = np.isin(slots, changed)
+                if mask.any():
+                    parts.append((window, key_ids[mask], slots[mask]))
+            if not parts:
+                continue
+            sizes = np.array([len(part[2]) for part in parts], dtype=np.int64)
+            ends = np.repeat(np.array([part[0][1] for part in parts], dtype=np.int64), sizes)
+            instants = np.array([self.clock.instant(part[0][1]) for part in parts], dtype=np.int64)
+            frames.append(
+                self._rows(
+                    key_set,
+                    np.concatenate([part[2] for part in parts]),
+                    np.concatenate([part[1] for part in parts]),
+                    starts=np.repeat(
+                        np.array([part[0][0] for part in parts], dtype=np.int64), sizes
+                    ),
+                    ends=ends,
+                    times=np.repeat(instants, sizes) - self.precision,
+                )
+            )
+        if not frames:
+            return None
+        data = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        return Batch(
+            data,
+            np.full(len(data), batch.watermark, dtype=np.int64),
+            batch.watermark,
+            batch.ingest_ns,
+            provisional=True,
+        )
 
     def _windows_of(self, batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         data = batch.data
@@ -149,6 +273,8 @@ class WindowAggregateOperator(Operator):
                 groups = self._open_window(window)[index]
                 slots[members] = groups.slots(key_ids[members], key_set.pool, key_set.state.clear)
             key_set.state.update(slots, frame, sequence)
+            if self.early is not None and self.early.enabled:
+                self._dirty[index].update(np.unique(slots).tolist())
 
     def _window_codes(
         self, start: np.ndarray, end: np.ndarray
@@ -307,6 +433,7 @@ class WindowAggregateOperator(Operator):
                 "open": {window: copy.deepcopy(groups) for window, groups in self.open.items()},
                 "watermark": self.watermark,
                 "sequence": self.sequence,
+                "dirty": [sorted(dirty) for dirty in self._dirty],
             }
         )
         return state
@@ -322,6 +449,24 @@ class WindowAggregateOperator(Operator):
         heapq.heapify(self.ends)
         self.watermark = state["watermark"]
         self.sequence = state["sequence"]
+        self._dirty = [set(dirty) for dirty in state.get("dirty", [[] for _ in self.sets])]
+
+
+def _part(batch: Batch, start: int, stop: int, watermark: int) -> Batch:
+    """Return rows [start, stop) of ``batch`` as a batch whose watermark is ``watermark``.
+
+    Only the part that reaches the batch's last row carries its end of input.
+    """
+    if start == 0 and stop == len(batch):
+        return batch
+    return Batch(
+        batch.data.iloc[start:stop].reset_index(drop=True),
+        batch.row_watermarks[start:stop],
+        watermark,
+        batch.ingest_ns,
+        batch.final and stop == len(batch),
+        None if batch.row_kinds is None else batch.row_kinds[start:stop],
+    )
 
 
 def _split(codes: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
