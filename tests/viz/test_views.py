@@ -316,3 +316,37 @@ def test_dashboard_uses_viz_views() -> None:
     assert len(windows.events.data["x"]) == 500
     view.close()
     assert windows.closed
+
+
+def test_windows_timeline_draws_provisional_windows() -> None:
+    session = Session(
+        progress=False,
+        settings={
+            "table.exec.emit.early-fire.enabled": "true",
+            "table.exec.emit.early-fire.delay": "1 min",
+        },
+    )
+    session.sql(CREATE_BIDS)
+    result = session.sql(TUMBLE, name="q")
+    assert isinstance(result, QueryResult)
+    replay = session.replay([result])
+    chart = WindowsTimeline(result)
+
+    replay.step(150)
+    chart.update()
+
+    open_windows = {
+        (start, end)
+        for start, end in zip(
+            chart.provisional.data["start"], chart.provisional.data["end"], strict=True
+        )
+    }
+    finished = set(zip(chart.windows.data["start"], chart.windows.data["end"], strict=True))
+    assert open_windows
+    assert not open_windows & finished
+
+    replay.run()
+    chart.update()
+
+    assert chart.provisional.data["left"] == []
+    assert len(chart.windows.data["left"]) == len(result.to_pandas())

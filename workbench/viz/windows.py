@@ -88,6 +88,7 @@ class WindowsTimeline(LiveChart):
         self._session_ends: dict[str, float] = {}
         self._provisional: dict[tuple[Any, ...], dict[str, Any]] = {}
         self._provisional_consumed = 0
+        self._provisional_changed = False
         super().__init__(result, context, rollover=rollover)
 
     # Layout ---------------------------------------------------------------------------
@@ -266,8 +267,12 @@ class WindowsTimeline(LiveChart):
                     self.rollover,
                 )
         self._refresh_late()
-        self._refresh_windows()
+        # Provisional rows first: the final rows that came after them replace them.
         self._refresh_provisional()
+        self._refresh_windows()
+        if self._provisional_changed:
+            self._provisional_changed = False
+            self._publish_provisional()
         if watermark is None and self.result.collector is not None:
             watermark = watermark_ms(self.result.collector.watermark)
         if watermark is not None and watermark != self.watermark_line.location:
@@ -411,7 +416,7 @@ class WindowsTimeline(LiveChart):
         for index, key in enumerate(keys):
             entry = {name: values[index] for name, values in columns.items()}
             self._provisional[(columns["start"][index], columns["end"][index], key)] = entry
-        self._publish_provisional()
+        self._provisional_changed = True
 
     def _drop_finished_provisional(self, columns: dict[str, Any]) -> None:
         if not self._provisional:
@@ -424,7 +429,7 @@ class WindowsTimeline(LiveChart):
         }
         if len(kept) != len(self._provisional):
             self._provisional = kept
-            self._publish_provisional()
+            self._provisional_changed = True
 
     def _publish_provisional(self) -> None:
         entries = list(self._provisional.values())[-_MAX_PROVISIONAL:]
