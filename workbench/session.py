@@ -944,7 +944,12 @@ def _check_source_or_sink_options(table: TableDef) -> None:
         try:
             validate_sink_options(table.options)
         except SinkError as sink_error:
-            if any(key.startswith("sink.") for key in table.options):
+            # The sink's complaint is the relevant one when the table uses sink
+            # options, or when the source does not even know one of its options.
+            if any(key.startswith("sink.") for key in table.options) or (
+                str(source_error).startswith("unknown option")
+                and not str(sink_error).startswith("unknown option")
+            ):
                 raise sink_error from None
             raise source_error from None
 

@@ -21,11 +21,16 @@ def test_known_sink_connectors() -> None:
         "csv",
         "duckdb",
         "filesystem",
+        "http",
         "json",
+        "kafka",
         "memory",
+        "mqtt",
         "parquet",
         "print",
+        "redis-stream",
         "sqlite",
+        "websocket",
     ]
 
 

@@ -201,11 +201,11 @@ CASES = {
         "INSERT INTO bids\nSELECT * FROM bids", ValidationError, 2, 15, "bids", "another 'path'"
     ),
     "unknown-connector": Case(
-        "CREATE TABLE k (id BIGINT)\nWITH ('connector' = 'kafka', 'topic' = 'x')",
+        "CREATE TABLE k (id BIGINT)\nWITH ('connector' = 'cassandra', 'topic' = 'x')",
         ValidationError,
         2,
         21,
-        "'kafka'",
+        "'cassandra'",
         "blackhole, csv, duckdb",
     ),
     "invalid-sink-mode": Case(
@@ -227,7 +227,7 @@ MESSAGES = {
     "tumble-month": "TUMBLE SIZE must be a day-time interval",
     "view-repeated-column": "the view has two columns named 'p'",
     "insert-reads-its-sink": "INSERT INTO 'bids' also reads 'bids'",
-    "unknown-connector": "unknown connector 'kafka'",
+    "unknown-connector": "unknown connector 'cassandra'",
     "invalid-sink-mode": "invalid value 'upsert' for option 'sink.mode'",
 }
 

@@ -14,6 +14,8 @@ Connectors and their options:
     'print-identifier' (a prefix for each row) and 'standard-error'.
 ``blackhole``, ``memory``
     no options.
+``redis-stream``, ``mqtt``, ``kafka``, ``http``, ``websocket``
+    sinks for live use, see :mod:`workbench.sinks.network`.
 """
 
 from __future__ import annotations
@@ -34,6 +36,13 @@ from workbench.sinks.files import (
     SinkMode,
 )
 from workbench.sinks.memory import BlackholeSink, MemorySink, PrintSink
+from workbench.sinks.network import (
+    NETWORK_SINK_OPTIONS,
+    NETWORK_SINK_PREFIXES,
+    NETWORK_SINK_REQUIRED,
+    open_network_sink,
+    validate_network_sink,
+)
 from workbench.sinks.sqlite_sink import SQLiteSink
 
 _FORMATS = ("csv", "json", "parquet")
@@ -60,13 +69,20 @@ _CONNECTOR_OPTIONS = {
     "blackhole": frozenset(),
     "memory": frozenset(),
 }
+_CONNECTOR_OPTIONS.update(NETWORK_SINK_OPTIONS)
 _REQUIRED = {
     "duckdb": ("path", "table-name"),
     "sqlite": ("path", "table-name"),
+    **NETWORK_SINK_REQUIRED,
 }
 _REQUIRED_HELP = {
     "path": "set it to the file to write",
     "table-name": "set it to the table to append rows to",
+    "stream": "set it to the Redis stream to append rows to",
+    "topic": "set it to the topic to publish rows to",
+    "properties.bootstrap.servers": "set it to the Kafka brokers, such as '127.0.0.1:9092'",
+    "url": "set it to the URL to POST rows to",
+    "port": "set it to the port the WebSocket server listens on ('0' picks a free one)",
 }
 _BOOLEAN_TEXT = {"true": True, "false": False}
 
@@ -153,8 +169,9 @@ def validate_sink_options(options: Mapping[str, str]) -> None:
         required = ("path",)
 
     valid = sorted({"connector", *allowed})
+    prefixes = NETWORK_SINK_PREFIXES.get(connector, ())
     for key in options:
-        if key not in valid:
+        if key not in valid and not (prefixes and key.startswith(prefixes)):
             message = (
                 f"unknown option {key!r} for sink connector '{connector}'{_hint(key, valid)}; "
                 f"valid options: {', '.join(valid)}"
@@ -177,6 +194,8 @@ def validate_sink_options(options: Mapping[str, str]) -> None:
         _boolean(options, "csv.header", True)
     if connector == "print":
         _boolean(options, "standard-error", False)
+    if connector in NETWORK_SINK_OPTIONS:
+        validate_network_sink(connector, options)
 
 
 def _path(options: Mapping[str, str], base_dir: Path | None) -> Path:
@@ -212,6 +231,10 @@ _OTHER_SINKS: dict[str, Callable[[str, Mapping[str, str], Path | None], Sink]] =
     ),
     "blackhole": lambda name, o, base: BlackholeSink(name),
     "memory": lambda name, o, base: MemorySink(name),
+    **{
+        connector: lambda name, o, base: open_network_sink(name, o)
+        for connector in NETWORK_SINK_OPTIONS
+    },
 }
 
 
