@@ -416,11 +416,6 @@ def _schema(tokens: list[Token], pattern: str) -> Schema:
     return Schema(tuple(times + others))
 
 
-@dataclass(frozen=True)
-class AccessLogOptions:
-    pattern: AccessPattern
-
-
 def access_log_pattern(options: Mapping[str, str]) -> AccessPattern:
     """Return the compiled format of a table's WITH options; raise SourceError for a bad one."""
     custom = options.get(PATTERN_OPTION)
