@@ -55,7 +55,7 @@ def _session(folder: Path, batch_rows: int = 1, rates: str = RATES) -> Session:
 def test_inner_temporal_join_picks_version(tmp_path: Path, batch_rows: int) -> None:
     result = _session(tmp_path, batch_rows).sql(JOIN.format(kind=""))
 
-    # Order 3 at 10:00 sees the EUR version that starts at 10:00.
+    # Order 3 at 10:00 joins the EUR version that starts at 10:00.
     assert records(result.to_pandas()) == [(2, 1.1), (3, 1.12), (4, 1.3)]  # type: ignore[union-attr]
     assert len(result.late_rows()) == 0  # type: ignore[union-attr]
 
