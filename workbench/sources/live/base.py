@@ -32,6 +32,7 @@ from workbench.events.convert_nested import field_values
 from workbench.events.rejected import RejectedRows
 from workbench.events.schema import Schema
 from workbench.events.types import TypeKind
+from workbench.sources.live.columns import typed_column
 from workbench.sources.reader import ReaderCounters
 
 if TYPE_CHECKING:
@@ -518,10 +519,11 @@ class LiveSource:
             objects.append(value)
             kept.append(message)
         keys: set[str] = set().union(*objects) if objects else set()
-        columns = {
-            column.name: pd.Series(field_values(objects, column.name, keys), dtype=object)
-            for column in self.schema
-        }
+        columns: dict[str, Any] = {}
+        for column in self.schema:
+            values = field_values(objects, column.name, keys)
+            typed = typed_column(values, column.type, self.options.conform)
+            columns[column.name] = typed if typed is not None else pd.Series(values, dtype=object)
         return pd.DataFrame(columns, index=pd.RangeIndex(len(objects))), kept
 
     def _raw_frame(self, messages: list[Message]) -> tuple[pd.DataFrame, list[Message]]:
