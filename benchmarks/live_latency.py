@@ -139,7 +139,9 @@ def _read_echoes(sock: socket.socket, received_ns: np.ndarray) -> None:
             count += 1
 
 
-def start_sender(port: int, rate: int, seconds: float, log: Path, *, echo: bool) -> subprocess.Popen[bytes]:
+def start_sender(
+    port: int, rate: int, seconds: float, log: Path, *, echo: bool
+) -> subprocess.Popen[bytes]:
     command = [sys.executable, str(HERE), "send", str(port), str(rate), str(seconds), str(log)]
     if echo:
         command.append("--echo")
@@ -194,7 +196,7 @@ def run_engine(kind: str, rate: int, config: LiveConfig, folder: Path) -> dict[s
     return {
         "query": kind,
         "rate": rate,
-        "events": int(len(sent["sent_ns"])),
+        "events": len(sent["sent_ns"]),
         "rows_received": int(metrics["rows"]),
         "backlog_peak": int(metrics["backlog_peak"]),
         "batches": int(metrics["batches"]),
@@ -262,7 +264,7 @@ def run_echo(rate: int, config: LiveConfig, folder: Path) -> dict[str, Any]:
     warm = data["sent_ns"] >= data["sent_ns"][0] + config.warmup_seconds * 1e9
     answered = warm & (data["received_ns"] > 0)
     latencies = (data["received_ns"][answered] - data["sent_ns"][answered]) / 1e6
-    return {"query": "echo", "rate": rate, "events": int(len(data["sent_ns"])), **percentiles(latencies)}
+    return {"query": "echo", "rate": rate, "events": len(data["sent_ns"]), **percentiles(latencies)}
 
 
 # Running and reporting --------------------------------------------------------------------
@@ -275,7 +277,10 @@ def run_live_benchmark(config: LiveConfig) -> dict[str, Any]:
         for rate in config.rates:
             echo = run_echo(rate, config, folder)
             runs.append(echo)
-            print(f"  echo at {rate:,}/s: p50 {echo['p50_ms']:.3f} ms, p99 {echo['p99_ms']:.3f} ms", flush=True)
+            print(
+                f"  echo at {rate:,}/s: p50 {echo['p50_ms']:.3f} ms, p99 {echo['p99_ms']:.3f} ms",
+                flush=True,
+            )
             for kind in ("window", "pattern"):
                 measured = run_engine(kind, rate, config, folder)
                 measured["p99_over_echo"] = _ratio(measured["p99_ms"], echo["p99_ms"])
@@ -310,7 +315,16 @@ def print_live_report(report: dict[str, Any]) -> None:
         f"\nLive TCP latency (ingest to result, {config['seconds']:g} s per run, first "
         f"{config['warmup_seconds']:g} s not counted; ratio = engine ÷ bare asyncio echo)"
     )
-    headers = ["query", "events/s", "results", "p50 ms", "p99 ms", "max ms", "p50 ratio", "p99 ratio"]
+    headers = [
+        "query",
+        "events/s",
+        "results",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "p50 ratio",
+        "p99 ratio",
+    ]
     rows = []
     for run in report["runs"]:
         rows.append(
@@ -329,7 +343,9 @@ def print_live_report(report: dict[str, Any]) -> None:
     for row in [headers, *rows]:
         print("  ".join(str(cell).rjust(width) for cell, width in zip(row, widths, strict=True)))
     target = report["target"]
-    print(f"target: {target['target']}: {_number(target['measured'])} ms, {'met' if target['met'] else 'MISSED'}")
+    print(
+        f"target: {target['target']}: {_number(target['measured'])} ms, {'met' if target['met'] else 'MISSED'}"
+    )
 
 
 def _number(value: float | None, unit: str = "") -> str:

@@ -40,6 +40,7 @@ from engine_runs import (
     profile_engine,
     run_engine,
 )
+from live_latency import LiveConfig, print_live_report, run_live_benchmark
 from machine import describe_machine
 from measurement import Measurement, kib_to_mb, measure, probe_memory
 from packets import PacketConfig, print_packet_report, run_packet_benchmark
@@ -72,6 +73,7 @@ class Config:
     memory_events: tuple[int, int]
     pattern: PatternConfig
     packets: PacketConfig
+    live: LiveConfig
     repeats: int = 3
 
     @classmethod
@@ -85,6 +87,7 @@ class Config:
             memory_events=(1_000_000, 10_000_000),
             pattern=PatternConfig.full(),
             packets=PacketConfig.full(),
+            live=LiveConfig(),
         )
 
     @classmethod
@@ -98,6 +101,7 @@ class Config:
             memory_events=(100_000, 1_000_000),
             pattern=PatternConfig.quick(),
             packets=PacketConfig.quick(),
+            live=LiveConfig.quick(),
         )
 
 
@@ -474,6 +478,8 @@ def main(argv: list[str] | None = None) -> None:
         profiles.append(profile_engine(subset, workload, PROFILE_SMALL_BATCH_ROWS))
     pattern = run_pattern_benchmark(config.pattern)
     packets = run_packet_benchmark(config.packets)
+    print("live TCP latency", flush=True)
+    live = run_live_benchmark(config.live)
 
     report = {
         "started_at": started_at,
@@ -495,11 +501,13 @@ def main(argv: list[str] | None = None) -> None:
         "profiles": profiles,
         "pattern_matching": pattern,
         "packets": packets,
+        "live_latency": live,
     }
     report["duration_seconds"] = time.perf_counter() - started
     print_report(report, throughput)
     print_pattern_report(pattern)
     print_packet_report(packets)
+    print_live_report(live)
     print(f"\ntotal {report['duration_seconds']:.0f} s")
     if output_path is not None:
         del report["latency_measurements"]
