@@ -46,7 +46,7 @@ START_TIMEOUT = 30.0
 class LiveJob(Job):
     """A job whose live tables are opened as live sources instead of readers.
 
-    ``objects`` holds the Python iterables of tables registered with
+    ``objects`` contains the Python iterables of tables registered with
     ``Session.from_iterable``, by table name.
     """
 
@@ -100,8 +100,8 @@ def _is_live(entry: object) -> bool:
 class LiveRun:
     """Queries running on live feeds in a background thread, until stopped or their inputs end.
 
-    Every access to the queries' state from another thread holds ``lock``;
-    ``QueryResult`` methods take it themselves.
+    Every access to the queries' state from another thread must hold
+    ``lock``. ``QueryResult`` methods take it themselves.
     """
 
     def __init__(self, job: LiveJob, results: list[QueryResult]) -> None:

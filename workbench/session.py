@@ -946,9 +946,12 @@ def _check_source_or_sink_options(table: TableDef) -> None:
         except SinkError as sink_error:
             # The sink's complaint is the relevant one when the table uses sink
             # options, or when the source does not even know one of its options.
-            if any(key.startswith("sink.") for key in table.options) or (
-                str(source_error).startswith("unknown option")
+            sink_knows_options = (
+                table.options["connector"] in known_sink_connectors()
                 and not str(sink_error).startswith("unknown option")
+            )
+            if any(key.startswith("sink.") for key in table.options) or (
+                str(source_error).startswith("unknown option") and sink_knows_options
             ):
                 raise sink_error from None
             raise source_error from None

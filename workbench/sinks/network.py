@@ -1,9 +1,9 @@
 """Sinks for live use: Redis Streams, MQTT, Kafka, HTTP POST and a WebSocket server.
 
 Every sink writes each row as one JSON object (timestamps as text, as the
-JSON lines file sink writes them). A write returns once the rows were
-handed over: Redis and HTTP answered, Kafka and MQTT (QoS 1 or 2)
-acknowledged them, so a query on a live feed acknowledges its input only
+JSON lines file sink writes them). A write returns once the server took
+the rows (Redis and HTTP replied, Kafka and MQTT at QoS 1 or 2
+acknowledged them), so a query on a live feed acknowledges its input only
 after its output is out. The client libraries are imported when a sink
 opens, so they load only when used.
 

@@ -1,6 +1,6 @@
 """Live sources: unbounded feeds from sockets, HTTP, Redis Streams, MQTT, Kafka, pipes and Python.
 
-:mod:`~workbench.sources.live.options` holds the connector registry and the
+:mod:`~workbench.sources.live.options` contains the connector registry and the
 options every live connector takes, :mod:`~workbench.sources.live.base` the
 source base class with its bounded backlog, and
 :mod:`~workbench.sources.live.clock` the clock that drives the sources on an

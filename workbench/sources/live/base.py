@@ -2,10 +2,10 @@
 
 A live source runs on an asyncio event loop. Its connector code receives
 messages (lines, datagrams, request bodies, stream entries) and adds them
-to the source's backlog with :meth:`LiveSource.put`, which waits while the
-backlog is full (TCP, Redis and Kafka readers then stop reading, so their
-peers slow down), or with :meth:`LiveSource.offer`, which drops and counts
-the message instead (UDP, MQTT). The live clock takes the backlog in
+to the source's backlog. :meth:`LiveSource.put` waits while the backlog is
+full, so TCP, Redis and Kafka readers stop reading and their peers slow
+down. :meth:`LiveSource.offer` drops and counts the message instead (UDP,
+MQTT). The live clock takes the backlog in
 micro-batches, and :meth:`LiveSource.decode` turns a batch into a frame
 conformed to the table's schema. A malformed message becomes a rejected row
 whose reason names the peer that sent it.
@@ -125,7 +125,7 @@ class Message:
     """One message in the backlog: its payload, who sent it, and where it was in their stream.
 
     ``label`` names the message at its server (a stream entry id, a Kafka
-    offset) in rejected rows. ``extra`` holds column values that come with
+    offset) in rejected rows. ``extra`` contains column values that come with
     the message rather than in it (the MQTT topic).
     """
 

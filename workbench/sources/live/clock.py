@@ -1,11 +1,11 @@
 """The live clock: drives live sources on an asyncio loop and hands their micro-batches on.
 
-For each feed the clock runs the source's receiving task and a pump. The
-pump waits until a micro-batch is due ('scan.batch.max-rows' messages, or
-'scan.batch.interval' after the first message of the batch), decodes it,
-calls ``deliver(feed, frame)`` and then acknowledges the batch's messages
-to the server (Redis Streams, Kafka), so a message is acknowledged only
-after the queries have processed it.
+For each feed the clock runs the source's receiving task and a pump. A
+micro-batch is due at 'scan.batch.max-rows' messages, or
+'scan.batch.interval' after its first message. The pump then decodes it,
+calls ``deliver(feed, frame)`` and acknowledges the batch's messages to the
+server (Redis Streams, Kafka), so a message is acknowledged only after the
+queries have processed it.
 
 Idle feeds: with 'scan.watermark.idle-timeout' set, a feed that received no
 message for that long advances its event time with the wall clock from the
@@ -34,13 +34,13 @@ from workbench.sources.live.base import LiveSource
 
 logger = logging.getLogger(__name__)
 
-#: Longest pause between two checks of an idle feed, in seconds.
+#: Maximum pause between two checks of an idle feed, in seconds.
 IDLE_CHECK_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
 class LiveFeed:
-    """A named live source and the column that holds its event time."""
+    """A named live source and the column that contains its event time."""
 
     name: str
     source: LiveSource
@@ -49,7 +49,7 @@ class LiveFeed:
 
 @dataclass
 class FeedState:
-    """What the clock tracks of one feed: latest event time and when its last message arrived."""
+    """The state of one feed: latest event time and when its last message arrived."""
 
     feed: LiveFeed
     latest_ns: int = MIN_WATERMARK

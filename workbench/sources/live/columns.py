@@ -47,14 +47,18 @@ def typed_column(values: list[Any], dtype: DataType, options: ConformOptions) ->
     if kind in (TypeKind.FLOAT, TypeKind.DOUBLE):
         if not types <= {int, float}:
             return None
-        return pd.array(np.asarray(values, dtype=np.float64), dtype=dtype.pandas_dtype())
+        return _pandas_array(np.asarray(values, dtype=np.float64), dtype)
     if kind is TypeKind.VARCHAR:
-        return pd.array(values, dtype=dtype.pandas_dtype()) if types == {str} else None
+        return _pandas_array(values, dtype) if types == {str} else None
     if kind is TypeKind.BOOLEAN:
-        return pd.array(values, dtype=dtype.pandas_dtype()) if types == {bool} else None
+        return _pandas_array(values, dtype) if types == {bool} else None
     if kind is TypeKind.TIMESTAMP and types == {int}:
         return _timestamps(values, dtype, options)
     return None
+
+
+def _pandas_array(values: Any, dtype: DataType) -> Any:
+    return pd.array(values, dtype=dtype.pandas_dtype())
 
 
 def _integers(values: list[Any], types: set[type], kind: TypeKind) -> Any | None:

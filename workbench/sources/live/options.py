@@ -387,7 +387,7 @@ def open_live_source(
 ) -> LiveSource:
     """Return the live source of a table, not yet started.
 
-    ``objects`` holds Python objects a connector reads (the iterable of a
+    ``objects`` contains the Python objects a connector reads (the iterable of a
     'python' table), by table name.
     """
     spec = _SPECS[options["connector"]]

@@ -2,7 +2,7 @@
 
 ``'connector' = 'pcap-stream'`` with ``'path' = '-'`` reads standard input,
 so ``tcpdump -U -w - | workbench run rules.sql`` runs rules on packets as
-they are captured; any other 'path' is a named pipe (or a file) read to its
+they are captured. Any other 'path' is a named pipe (or a file), read to its
 end. The rows have the columns of the 'pcap' connector's packets, and the
 capture may be pcap or pcapng. A thread of its own reads the stream, so
 blocking reads never stop the event loop, and decodes the packets as soon

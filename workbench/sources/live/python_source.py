@@ -3,8 +3,8 @@
 Items are dicts (one row, matched to columns by key), tuples or lists (one
 row, in the order of the columns) or DataFrames (several rows). A plain
 iterable is read on a thread of its own, so an iterator that blocks (a
-queue, a generator that sleeps) does not stop the event loop; while the
-backlog is full that thread waits. An async iterable is read on the loop.
+queue, a generator that sleeps) does not stop the event loop. That thread
+waits while the backlog is full. An async iterable is read on the loop.
 The feed ends when the iterable is exhausted; an exception raised by it
 fails the queries that read the feed.
 """

@@ -8,7 +8,7 @@ in the sender's connection row). A datagram longer than
 connection; the newest 'scan.max-connections' senders keep their own row,
 older ones are moved to the closed connections.
 
-The socket asks for a receive buffer of 'udp.receive-buffer-bytes' (the
+The socket requests a receive buffer of 'udp.receive-buffer-bytes' (the
 kernel caps it at net.core.rmem_max). Datagrams the kernel drops because
 that buffer was full never reach the source; on Linux the source reads
 their count from /proc/net/udp into ``dropped_by_kernel``.

@@ -3,10 +3,10 @@
 Each text or binary message is split into lines, and each non-blank line
 is one message, so a server may send one record per message or several as
 JSON lines. A message longer than 'scan.message.max-bytes' makes the
-websockets library close the connection (code 1009, as RFC 6455 says for a
-message too big to process); it is recorded as a rejected row, and the
-client reconnects. The client reconnects with exponential backoff after
-any failure. While the backlog is full the client reads nothing, so the
+websockets library close the connection with code 1009, which RFC 6455
+defines for a message too big to process. The source records a rejected
+row for it and reconnects, as it does with exponential backoff after any
+failure. While the backlog is full the client reads nothing, so the
 server's writes wait.
 """
 
