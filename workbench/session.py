@@ -946,12 +946,11 @@ def _check_source_or_sink_options(table: TableDef) -> None:
         except SinkError as sink_error:
             # The sink's complaint is the relevant one when the table uses sink
             # options, or when the source does not even know one of its options.
-            sink_knows_options = (
-                table.options["connector"] in known_sink_connectors()
-                and not str(sink_error).startswith("unknown option")
-            )
+            is_sink = table.options["connector"] in known_sink_connectors()
+            sink_takes_options = is_sink and not str(sink_error).startswith("unknown option")
+            source_lacks_option = str(source_error).startswith("unknown option")
             if any(key.startswith("sink.") for key in table.options) or (
-                str(source_error).startswith("unknown option") and sink_knows_options
+                source_lacks_option and sink_takes_options
             ):
                 raise sink_error from None
             raise source_error from None
