@@ -80,3 +80,25 @@ def test_bad_delay_option_points_at_option(tmp_path: Path) -> None:
             "CREATE TABLE auth WITH ('connector' = 'syslog', 'path' = 'auth.log', "
             "'watermark.delay' = 'soon')"
         )
+
+
+def test_missing_file_error_points_at_path(tmp_path: Path) -> None:
+    session = Session(base_dir=tmp_path, progress=False)
+    with pytest.raises(QueryError) as caught:
+        session.sql("CREATE TABLE conn WITH ('connector' = 'zeek', 'path' = 'nowhere.log')")
+    error = caught.value
+    assert "nowhere.log" in str(error)
+    assert error.position is not None
+    marked = error.sql[error.position.start : error.position.end]
+    assert marked == "'nowhere.log'"
+
+
+def test_describe_shows_reader_comments(tmp_path: Path) -> None:
+    (tmp_path / "auth.log").write_text(LINES)
+    session = Session(base_dir=tmp_path, progress=False)
+    session.sql("CREATE TABLE auth WITH ('connector' = 'syslog-auth', 'path' = 'auth.log')")
+    result = session.sql("DESCRIBE auth")
+    assert isinstance(result, TableResult)
+    frame = result.to_pandas().set_index("name")
+    assert frame.loc["ts", "comment"]
+    assert frame.loc["ip", "comment"]

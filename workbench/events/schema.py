@@ -94,7 +94,7 @@ class Schema:
         return _empty_frame(self).copy(deep=False)
 
     def describe(self) -> pd.DataFrame:
-        """Return DESCRIBE's table: name, type, nullability and time attribute of each column."""
+        """Return DESCRIBE's table: name, type, nullability, time attribute and comment of each column."""
         return pd.DataFrame(
             {
                 "name": [c.name for c in self.columns],
@@ -107,6 +107,7 @@ class Schema:
                     ],
                     dtype=object,
                 ),
+                "comment": pd.Series([c.comment for c in self.columns], dtype=object),
             }
         )
 

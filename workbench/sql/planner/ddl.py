@@ -6,11 +6,17 @@ import re
 
 from sqlglot import exp
 
-from workbench.errors import Position, SourceError, UnsupportedError
+from workbench.errors import Position, SourceError, UnsupportedError, ValidationError
 from workbench.events.schema import Column, Schema
 from workbench.events.time import interval_literal
-from workbench.events.types import DataType, TimeAttribute, TypeKind
-from workbench.sources.registry import ReaderSchema, reader_schema, self_describing_connectors
+from workbench.events.types import STRING, DataType, TimeAttribute, TypeKind
+from workbench.sources.registry import (
+    TIME_COLUMN,
+    ReaderSchema,
+    reader_schema,
+    self_describing_connectors,
+    validate_source_options,
+)
 from workbench.sql.catalog import TableDef, ViewDef
 from workbench.sql.expr import Call, ColumnRef, Expr, Literal
 from workbench.sql.parser import node_position, span
@@ -51,7 +57,10 @@ def table_from_ddl(ctx: PlanContext, node: exp.Create, text: str) -> TableDef:
     if duplicates:
         raise ctx.invalid(f"column {sorted(duplicates)[0]!r} is declared twice", schema_node)
 
-    physical = Schema(tuple(Column(n, kind) for n, kind, expr in declared if kind is not None))
+    comments = {column.name: column.comment for column in own.schema} if own is not None else {}
+    physical = Schema(
+        tuple(Column(n, kind, comments.get(n)) for n, kind, expr in declared if kind is not None)
+    )
     physical_scope = Scope.of(physical, name)
     computed: list[tuple[str, exp.Expr]] = []
     types: dict[str, DataType] = {c.name: c.type for c in physical.columns}
@@ -87,7 +96,7 @@ def table_from_ddl(ctx: PlanContext, node: exp.Create, text: str) -> TableDef:
     for key in primary_key:
         if key not in types:
             raise ctx.invalid(f"PRIMARY KEY column {key!r} is not a column of {name!r}", node)
-    schema = Schema(tuple(Column(n, types[n]) for n in names))
+    schema = Schema(tuple(Column(n, types[n], comments.get(n)) for n in names))
     return TableDef(
         name=name,
         physical=physical,
@@ -116,9 +125,18 @@ def _reader_columns(
         return None
     try:
         own = reader_schema(options, ctx.base_dir) if "connector" in options else None
-    except SourceError:
-        # The option check that follows reports the error at the option.
-        return ReaderSchema(Schema(()), "", 0)
+    except SourceError as error:
+        try:
+            validate_source_options(options, Schema((Column(TIME_COLUMN, STRING),)))
+        except SourceError:
+            # The option check that follows reports the error at the option.
+            return ReaderSchema(Schema(()), "", 0)
+        # The options are valid, so the file itself is at fault: missing or unreadable.
+        raise ValidationError(
+            str(error),
+            sql=ctx.script,
+            position=option_position(ctx.script, node, "path", value=True),
+        ) from None
     if own is None:
         connectors = ", ".join(self_describing_connectors())
         raise ctx.invalid(
