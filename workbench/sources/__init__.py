@@ -2,10 +2,12 @@
 
 from workbench.sources.access_log_reader import AccessLogReader
 from workbench.sources.csv_reader import CsvOptions, CsvReader
+from workbench.sources.flows import packet_flows
 from workbench.sources.frame_reader import DataFrameReader
 from workbench.sources.json_reader import JsonLinesReader
 from workbench.sources.parquet_reader import ParquetReader
 from workbench.sources.paths import resolve_paths
+from workbench.sources.pcap_reader import PcapReader
 from workbench.sources.reader import DEFAULT_CHUNK_ROWS, Reader, ReaderCounters
 from workbench.sources.registry import (
     FormatSpec,
@@ -28,6 +30,7 @@ __all__ = [
     "FormatSpec",
     "JsonLinesReader",
     "ParquetReader",
+    "PcapReader",
     "Reader",
     "ReaderCounters",
     "ReplayClock",
@@ -36,6 +39,7 @@ __all__ = [
     "ZeekReader",
     "known_connectors",
     "open_reader",
+    "packet_flows",
     "register_format",
     "resolve_paths",
     "validate_source_options",
