@@ -97,6 +97,8 @@ def _is_live(entry: object) -> bool:
     return isinstance(entry, TableDef) and entry.frame is None and not entry.bounded
 
 
+# TODO: let a query join or leave a running live run (Replay.add and Replay.drop
+# do this for replays); today queries that share live sources start together.
 class LiveRun:
     """Queries running on live feeds in a background thread, until stopped or their inputs end.
 

@@ -227,3 +227,17 @@ def test_live_result_keeps_newest_rows() -> None:
     assert frame["n"].iloc[-1] == 999
     assert query.collector is not None
     assert query.collector.rows == 1_000
+
+
+def test_live_and_recorded_inputs_together() -> None:
+    session = Session()
+    session.from_iterable("ev", iter(known_events(30)), SCHEMA, rowtime="ts")
+    session.from_pandas("hosts", pd.DataFrame({"host": ["alpha", "omega"], "bytes": [7, 8]}))
+    query = session.sql("SELECT host, bytes FROM ev UNION ALL SELECT host, bytes FROM hosts")
+
+    query.start()
+
+    assert query.wait(30)
+    frame = query.to_pandas()
+    assert len(frame) == 32
+    assert "omega" in set(frame["host"])

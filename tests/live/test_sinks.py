@@ -260,3 +260,64 @@ def test_network_sink_invalid_options(options: str, message: str) -> None:
 
     with pytest.raises(ValidationError, match=message):
         session.sql(f"CREATE TABLE out (a INT) WITH ({options})")
+
+
+def test_http_sink_into_http_source(tmp_path: Path) -> None:
+    receiving = Session()
+    receiving.sql(
+        f"CREATE TABLE windows_in ({WINDOW_COLUMNS}) WITH ('connector' = 'http', 'port' = '0')"
+    )
+    copied = receiving.sql("SELECT * FROM windows_in")
+    run = receiving.start()
+    host, port = run.address("windows_in")
+    session, events = recorded_session(tmp_path)
+    session.sql(
+        f"CREATE TABLE out ({WINDOW_COLUMNS}) WITH ('connector' = 'http', "
+        f"'url' = 'http://{host}:{port}/')"
+    )
+
+    session.sql("INSERT INTO out " + WINDOW_SQL.format(table="recorded"))
+    expected = expected_results(tmp_path, events)[0]
+    wait_until(lambda: len(copied.to_pandas()) == len(expected), what="every row")
+    run.stop()
+
+    pd.testing.assert_frame_equal(
+        copied.to_pandas().sort_values(["window_start", "host"]).reset_index(drop=True),
+        expected.sort_values(["window_start", "host"]).reset_index(drop=True),
+        check_dtype=False,
+    )
+
+
+def test_websocket_sink_into_websocket_source() -> None:
+    port = free_port()
+    feed: queue.Queue[dict[str, object] | None] = queue.Queue()
+
+    def items() -> Iterator[dict[str, object]]:
+        while (item := feed.get()) is not None:
+            yield item
+
+    sending = Session()
+    sending.from_iterable("ev", items(), {"host": "STRING", "bytes": "BIGINT"})
+    sending.sql(
+        f"CREATE TABLE out (host STRING, bytes BIGINT) WITH ('connector' = 'websocket', 'port' = '{port}')"
+    )
+    insert = sending.sql("INSERT INTO out SELECT host, bytes FROM ev")
+    receiving = Session()
+    receiving.sql(
+        "CREATE TABLE rows_in (host STRING, bytes BIGINT) WITH ('connector' = 'websocket', "
+        f"'url' = 'ws://127.0.0.1:{port}/')"
+    )
+    copied = receiving.sql("SELECT host, bytes FROM rows_in")
+    run = receiving.start()
+    assert insert.live_run is not None
+    sink = insert.live_run.job.query_sinks[insert.name]
+    wait_until(lambda: sink.clients == 1, what="the WebSocket source to connect")
+
+    for index in range(100):
+        feed.put({"host": f"h{index % 4}", "bytes": index})
+    wait_until(lambda: len(copied.to_pandas()) == 100, what="every row")
+    feed.put(None)
+    insert.wait(30)
+    run.stop()
+
+    assert sorted(copied.to_pandas()["bytes"]) == list(range(100))
