@@ -10,6 +10,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pandas as pd
+
 from tests.live.support import (
     assert_same_results,
     json_lines,
@@ -229,3 +231,35 @@ def test_http_backpressure_delays_replies() -> None:
     assert len(query.to_pandas()) == 3_000
     # 28 batches wait for the slow query before the reply can be sent.
     assert waited > 0.2
+
+
+def test_udp_syslog_matches_file_connector(tmp_path: Path) -> None:
+    lines = [
+        b"<38>Dec  4 10:00:01 gate sshd[42]: Failed password for root from 10.0.0.1 port 22 ssh2",
+        b"<30>Dec  4 10:00:02 gate cron[7]: job done",
+        b"not syslog at all",
+        b"<34>1 2026-12-04T10:00:03.250Z gate su - ID47 - 'su root' failed on /dev/pts/8",
+        b"<38>Dec  4 10:00:04 gate sshd[42]: Accepted password for bob from 10.0.0.2 port 22 ssh2",
+    ]
+    path = tmp_path / "syslog.log"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    options = "'syslog.year' = '2026', 'format' = 'auth'"
+    recorded = Session()
+    recorded.sql(f"CREATE TABLE logs WITH ('connector' = 'syslog', 'path' = '{path}', {options})")
+    expected = recorded.sql("SELECT * FROM logs").to_pandas()
+    session = Session()
+    session.sql(f"CREATE TABLE logs WITH ('connector' = 'udp', 'port' = '0', {options})")
+    query = session.sql("SELECT * FROM logs")
+    run = session.start()
+
+    sender = send_datagrams(run.address("logs"), lines)
+    wait_until(lambda: rows_received(run, "logs") == 5, what="every datagram")
+    run.stop(drain=True)
+    rejected = query.rejected_rows()
+
+    pd.testing.assert_frame_equal(query.to_pandas(), expected)
+    assert list(expected["outcome"][[0, 3]]) == ["failed", "accepted"]
+    assert len(rejected) == 1
+    assert rejected["line"][0] == 3
+    assert rejected["reason"][0].startswith(f"from {sender}: ")
+    assert rejected["raw"][0] == "not syslog at all"

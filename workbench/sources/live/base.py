@@ -33,6 +33,7 @@ from workbench.events.rejected import RejectedRows
 from workbench.events.schema import Schema
 from workbench.events.types import TypeKind
 from workbench.sources.live.columns import typed_column
+from workbench.sources.live.syslog_lines import LIVE_SYSLOG_FORMATS, SyslogLines
 from workbench.sources.reader import ReaderCounters
 
 if TYPE_CHECKING:
@@ -188,6 +189,7 @@ class LiveSource:
         self._gap_started: float | None = None
         self._gap_reason = ""
         self._connection_ids = 0
+        self._syslog: SyslogLines | None = None
 
     # Reader protocol, for the views and the progress of a query -------------------------
 
@@ -483,11 +485,14 @@ class LiveSource:
     def decode(self, messages: list[Message]) -> pd.DataFrame:
         """Return the rows of a micro-batch, conformed to the schema; bad messages are rejected."""
         with paused_gc():
-            if self.options.format == "raw":
+            if self.options.format in LIVE_SYSLOG_FORMATS:
+                result = self._syslog_frame(messages)
+            elif self.options.format == "raw":
                 frame, kept = self._raw_frame(messages)
+                result = self._conform(frame, kept)
             else:
                 frame, kept = self._json_frame(messages)
-            result = self._conform(frame, kept)
+                result = self._conform(frame, kept)
         self.stats.rows_read += len(result)
         self.stats.chunks += 1
         return result
@@ -525,6 +530,21 @@ class LiveSource:
             typed = typed_column(values, column.type, self.options.conform)
             columns[column.name] = typed if typed is not None else pd.Series(values, dtype=object)
         return pd.DataFrame(columns, index=pd.RangeIndex(len(objects))), kept
+
+    def _syslog_frame(self, messages: list[Message]) -> pd.DataFrame:
+        """Parse syslog lines with the syslog file reader; reject the lines it rejects."""
+        if self._syslog is None:
+            self._syslog = SyslogLines(self.name, self.schema, self.options.values)
+        lines = [
+            message.payload
+            if isinstance(message.payload, bytes)
+            else _text(message.payload).encode()
+            for message in messages
+        ]
+        frame, failures = self._syslog.parse(lines)
+        for index, reason in failures:
+            self._reject_message(messages[index], reason)
+        return frame
 
     def _raw_frame(self, messages: list[Message]) -> tuple[pd.DataFrame, list[Message]]:
         column = self.schema.columns[0]

@@ -18,8 +18,10 @@ from workbench.sources.live.options import (
     parse_integer,
     register_live_connector,
 )
+from workbench.sources.live.syslog_lines import LIVE_SYSLOG_FORMATS, live_syslog_schema
 from workbench.sources.packets.schema import PACKET_SCHEMA
 from workbench.sources.pcap_reader import PCAP_WATERMARK_DELAY
+from workbench.sources.syslog_reader import SYSLOG_WATERMARK_DELAY
 
 _MODULE = "workbench.sources.live"
 
@@ -111,16 +113,26 @@ register_live_connector(
     LiveSpec(
         "tcp",
         f"{_MODULE}.tcp:TcpSource",
-        {"mode": "server", **CLIENT_OPTIONS},
+        {"mode": "server", "syslog.year": None, **CLIENT_OPTIONS},
+        formats=("json", "raw", *LIVE_SYSLOG_FORMATS),
         validate=_validate_tcp,
+        schema=live_syslog_schema,
+        watermark_delay=SYSLOG_WATERMARK_DELAY,
     )
 )
 register_live_connector(
     LiveSpec(
         "udp",
         f"{_MODULE}.udp:UdpSource",
-        {"scan.message.max-bytes": "65507", "udp.receive-buffer-bytes": "4194304"},
+        {
+            "scan.message.max-bytes": "65507",
+            "udp.receive-buffer-bytes": "4194304",
+            "syslog.year": None,
+        },
+        formats=("json", "raw", *LIVE_SYSLOG_FORMATS),
         validate=_validate_port("udp"),
+        schema=live_syslog_schema,
+        watermark_delay=SYSLOG_WATERMARK_DELAY,
     )
 )
 register_live_connector(

@@ -64,8 +64,10 @@ class LiveSpec:
     """A live connector: its options, the formats it accepts, and where its source class is.
 
     ``source`` is 'module:Class', imported when a table is opened. A
-    self-describing connector (pcap) has ``schema``: the columns it produces
-    for given options, event time in ``ts``, trailing by ``watermark_delay``.
+    self-describing connector (pcap-stream, syslog over UDP or TCP) has
+    ``schema``: the columns it produces for given options (None when those
+    options need a declared column list), event time in ``ts``, trailing by
+    ``watermark_delay``.
     """
 
     name: str
@@ -75,7 +77,7 @@ class LiveSpec:
     role: str = "server"
     required: tuple[str, ...] = ()
     validate: Callable[[Mapping[str, str]], None] | None = None
-    schema: Callable[[Mapping[str, str]], Schema] | None = None
+    schema: Callable[[Mapping[str, str]], Schema | None] | None = None
     watermark_delay: str = "0 s"
     dependency: str | None = None
     from_ddl: bool = True
@@ -365,7 +367,7 @@ def validate_live_options(options: Mapping[str, str], schema: Schema) -> None:
     if len(schema) == 0:
         message = "the table has no physical columns to read: declare at least one column"
         raise SourceError(message)
-    if parsed.format == "raw" and spec.schema is None:
+    if parsed.format == "raw":
         text_columns = [
             column for column in schema if column.type.kind.name in ("VARCHAR", "BINARY")
         ]
@@ -421,8 +423,9 @@ class LiveReaderSchema:
 def live_reader_schema(options: Mapping[str, str]) -> LiveReaderSchema | None:
     """Return the columns of a self-describing live connector, or None."""
     spec = _SPECS[options["connector"]]
-    if spec.schema is None:
+    own = None if spec.schema is None else spec.schema(options)
+    if own is None:
         return None
     text = options.get("watermark.delay", spec.watermark_delay)
     delay = parse_positive_duration("watermark.delay", text, allow_zero=True)
-    return LiveReaderSchema(spec.schema(options), "ts", delay)
+    return LiveReaderSchema(own, "ts", delay)
