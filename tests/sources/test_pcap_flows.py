@@ -236,3 +236,19 @@ def test_closed_sessions_are_sf(name: str, port: int, sessions: int) -> None:
     assert set(rows["dst_port"]) == {port}
     assert set(rows["tcp_state"]) == {"SF"}
     assert set(rows["end_reason"]) == {"fin"}
+
+
+def test_declared_flow_columns_are_converted(tmp_path: Path) -> None:
+    from workbench.events import types as t
+    from workbench.events.schema import Schema
+
+    session = Session().handshake().send("c", RST)
+    path = write_pcap(tmp_path / "rst.pcap", session.frames)
+    schema = Schema.of([("packets", t.INT), ("tcp_state", t.STRING), ("ts", t.timestamp(3))])
+    contents = read_file(path, "pcap", {"pcap.records": "flows"}, schema=schema)
+    rows = contents.rows
+    assert list(rows.columns) == ["packets", "tcp_state", "ts"]
+    assert str(rows["packets"].dtype) == "Int32"
+    assert rows["packets"].tolist() == [4]
+    assert rows["tcp_state"].tolist() == ["RSTO"]
+    assert contents.counters.rows_rejected == 0

@@ -39,6 +39,9 @@ def test_describe_packet_table() -> None:
         in types["dns"]
     )
     assert frame["time_attribute"][0] == "ROWTIME"
+    comments = dict(zip(frame["name"], frame["comment"], strict=True))
+    assert comments["ts"] == "capture time, UTC"
+    assert comments["vlan"] == "outer 802.1Q VLAN id; NULL when untagged"
     assert frame["watermark"][0] == "ts - INTERVAL '1' SECOND"
 
 

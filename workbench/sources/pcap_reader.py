@@ -146,7 +146,7 @@ def open_pcap(
 class PcapReader(FileReader):
     """Reads pcap and pcapng files (gzip-compressed when named '*.gz').
 
-    Rows come out in file order; ``frame`` restarts at 1 in each file.
+    Rows come out in file order, and ``frame`` restarts at 1 in each file.
     Rejected entries carry the byte offset of the record in its file (in the
     decompressed stream for gzip input). In flow mode, flows continue from
     one file to the next (as in a capture rotated into several files) and
@@ -243,7 +243,10 @@ class PcapReader(FileReader):
                 index=flows.index,
                 copy=False,
             )
-        return conform(flows, self.schema, self.rejected, options=self.conform_options)
+        before = len(self.rejected)
+        result = conform(flows, self.schema, self.rejected, options=self.conform_options)
+        self.counters.rows_rejected += len(self.rejected) - before
+        return result
 
 
 def _reads_directly(schema: Schema, own: Schema) -> dict[str, str] | None:
