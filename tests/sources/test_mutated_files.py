@@ -110,3 +110,17 @@ def test_json_reader_survives_mutation(data: bytes) -> None:
 @given(data=mutated_bytes(PARQUET_BYTES))
 def test_parquet_reader_survives_mutation(data: bytes) -> None:
     check_read(read_mutated(data, "filesystem", ".parquet", {"format": "parquet"}, schema=BIDS))
+
+
+def test_parquet_column_name_not_utf8() -> None:
+    data = bytearray(PARQUET_BYTES)
+    # The footer's schema lists the column names after the column chunks' metadata.
+    footer = data.find(b"schema")
+    data[data.find(b"bid_id", footer)] = 0xFF
+
+    outcome = read_mutated(
+        bytes(data), "filesystem", ".parquet", {"format": "parquet"}, schema=BIDS
+    )
+
+    assert isinstance(outcome, SourceError)
+    assert "utf-8" in str(outcome)

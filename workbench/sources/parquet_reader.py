@@ -93,10 +93,11 @@ class ParquetReader(FileReader):
             # Without pre-buffering, pyarrow reads one column chunk at a time, so
             # memory stays bounded by the row group, not the file.
             parquet = pq.ParquetFile(file.raw, pre_buffer=False)
-        except (pa.ArrowInvalid, OSError) as exc:
+            available = parquet.schema_arrow.names
+        except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
+            # A damaged footer can hold column names that are not UTF-8.
             message = f"cannot read '{file.path}' as Parquet: {exc}"
             raise SourceError(message) from exc
-        available = parquet.schema_arrow.names
         columns = _matching_columns(available, self.schema)
         warn_missing_columns(self.name, file.path, available, self.schema)
         self._rows_done = 0
@@ -107,7 +108,7 @@ class ParquetReader(FileReader):
         while True:
             try:
                 batch = next(batches, None)
-            except (pa.ArrowException, OSError) as exc:
+            except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
                 # A damaged page or column chunk surfaces only when its batch is decoded.
                 message = f"cannot read '{file.path}' as Parquet after row {offset}: {exc}"
                 raise SourceError(message) from exc
