@@ -134,6 +134,31 @@ class LaneIndex:
         self.changed = True
 
 
+_bokehjs_loaded = False
+
+
+def load_bokehjs() -> None:
+    """Load BokehJS into the notebook page once per kernel, as jupyter_bokeh's widgets need it.
+
+    Outside a Jupyter kernel (a script, a test) this does nothing.
+    """
+    global _bokehjs_loaded  # noqa: PLW0603 - one page load per kernel
+    if _bokehjs_loaded:
+        return
+    try:
+        from IPython import get_ipython  # noqa: PLC0415 - only inside a notebook
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "kernel"):
+        return
+    from bokeh.io import output_notebook  # noqa: PLC0415
+
+    # Inline resources: the page loads BokehJS from the kernel, not from a CDN.
+    output_notebook(resources=INLINE, hide_banner=True)
+    _bokehjs_loaded = True
+
+
 class ChartWidget(BokehModel):  # type: ignore[misc]
     """A BokehModel whose close can run twice.
 
@@ -173,6 +198,7 @@ class LiveChart:
         self.refreshes = 0
         self._pipeline: Pipeline | None = None
         self._collector: ResultCollector | None = None
+        load_bokehjs()
         self.layout: LayoutDOM = self.build()
         self.document = Document()
         self.document.add_root(self.layout)

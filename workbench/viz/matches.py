@@ -187,7 +187,7 @@ class MatchTimeline(LiveChart):
             self.lanes.changed = False
             labels = self.lanes.labels()
             self.plot.yaxis.ticker = FixedTicker(ticks=sorted(labels))
-            self.plot.yaxis.major_label_overrides = {str(k): v for k, v in labels.items()}
+            self.plot.yaxis.major_label_overrides = {float(k): v for k, v in labels.items()}
             self.lane_range.end = max(labels, default=0) + 0.9
 
     def _stream_matches(self, rows: pd.DataFrame) -> None:

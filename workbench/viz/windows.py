@@ -125,17 +125,18 @@ class WindowsTimeline(LiveChart):
             y_range=self.lane_range,
         )
         self.events_plot.yaxis.ticker = FixedTicker(ticks=[])
-        self.events_plot.hbar(
-            y="lane",
-            left="left",
-            right="right",
-            height=0.5,
-            source=self.gaps,
-            fill_color="#eeeeee",
-            line_color="#9e9e9e",
-            line_dash="dotted",
-            legend_label="session gap",
-        )
+        if self.session:
+            self.events_plot.hbar(
+                y="lane",
+                left="left",
+                right="right",
+                height=0.5,
+                source=self.gaps,
+                fill_color="#eeeeee",
+                line_color="#9e9e9e",
+                line_dash="dotted",
+                legend_label="session gap",
+            )
         self.events_plot.scatter(
             "x", "lane", source=self.events, size=4, alpha=0.6, legend_label="event"
         )
@@ -282,7 +283,7 @@ class WindowsTimeline(LiveChart):
             self.lanes.changed = False
             labels = self.lanes.labels()
             self.events_plot.yaxis.ticker = FixedTicker(ticks=sorted(labels))
-            self.events_plot.yaxis.major_label_overrides = {str(k): v for k, v in labels.items()}
+            self.events_plot.yaxis.major_label_overrides = {float(k): v for k, v in labels.items()}
             self.lane_range.end = max(labels, default=0) + 0.7
 
     def _refresh_late(self) -> None:
