@@ -244,6 +244,45 @@ def test_pcapng_interfaces_and_resolutions(tmp_path: Path) -> None:
     assert rows["frame"].tolist() == [1, 2, 3, 4]
 
 
+def test_pcapng_sections_byte_orders_and_blocks(tmp_path: Path) -> None:
+    """A little-endian section, then a big-endian one; an obsolete packet block; if_tsoffset."""
+    pcapng = dpkt.pcapng
+    offset = option(pcapng.PCAPNG_OPT_IF_TSOFFSET, struct.pack("<q", 3600))
+    first = [
+        bytes(pcapng.SectionHeaderBlockLE()),
+        bytes(
+            pcapng.InterfaceDescriptionBlockLE(
+                snaplen=65535, opts=[offset, option(pcapng.PCAPNG_OPT_ENDOFOPT, b"")]
+            )
+        ),
+        bytes(pcapng.EnhancedPacketBlockLE(ts_high=0, ts_low=5, pkt_data=tcp_frame(dport=1))),
+        bytes(pcapng.PacketBlockLE(ts_high=0, ts_low=6, pkt_data=tcp_frame(dport=2))),
+    ]
+    second = [
+        bytes(pcapng.SectionHeaderBlock()),
+        bytes(pcapng.InterfaceDescriptionBlock(snaplen=65535)),
+        bytes(pcapng.InterfaceDescriptionBlock(snaplen=65535, linktype=dpkt.pcapng.DLT_RAW)),
+        bytes(
+            pcapng.EnhancedPacketBlock(
+                iface_id=1, ts_high=0, ts_low=7, pkt_data=bytes(ipv4(tcp(dport=3)))
+            )
+        ),
+        bytes(
+            pcapng.EnhancedPacketBlock(iface_id=0, ts_high=0, ts_low=8, pkt_data=tcp_frame(dport=4))
+        ),
+    ]
+    path = tmp_path / "sections.pcapng"
+    path.write_bytes(b"".join(first + second))
+    contents = read(path)
+    rows = contents.rows
+    assert rows["dst_port"].tolist() == [1, 2, 3, 4]
+    assert micros(rows) == [3_600_000_005, 3_600_000_006, 7, 8]
+    assert rows["interface"].tolist() == [0, 0, 1, 0]
+    assert rows["link"].tolist() == ["ethernet", "ethernet", "raw", "ethernet"]
+    assert rows["frame"].tolist() == [1, 2, 3, 4]
+    assert len(contents.rejected) == 0
+
+
 def test_pcapng_packet_with_unknown_interface_rejected(tmp_path: Path) -> None:
     path = write_pcapng(
         tmp_path / "bad.pcapng",

@@ -165,7 +165,8 @@ def open_capture(
         message = (
             f"'{name}' is not a pcap or pcapng capture: it starts with bytes {head.hex(' ')}, "
             "not a pcap magic number (a1 b2 c3 d4, a1 b2 3c 4d in either byte order) "
-            "or a pcapng section header (0a 0d 0d 0a)"
+            "or a pcapng section header (0a 0d 0d 0a); check the path, or read the file "
+            "with the connector of its format"
         )
         raise SourceError(message)
     walker_type = PcapWalker if kind == "pcap" else PcapngWalker
