@@ -56,9 +56,9 @@ PCAP_OPTIONS = frozenset({RECORDS_OPTION, FLOW_TIMEOUT_OPTION, MAX_CAPTURED_LENG
 RECORD_KINDS = ("packets", "flows")
 DEFAULT_FLOW_TIMEOUT = "1 min"
 #: Default bounded out-of-orderness of ``ts``. A one-interface capture is in
-#: time order. A capture of several interfaces interleaves their buffers, which
-#: capture tools flush at different moments, so packets can be stamped a
-#: fraction of a second earlier than the packet before them.
+#: time order. A capture of several interfaces interleaves packets from
+#: separate buffers, so a packet can be stamped earlier than the one written
+#: before it. NOTE: 1 s is an estimate of that spread, not a measured bound.
 PCAP_WATERMARK_DELAY = "1 s"
 
 
