@@ -236,18 +236,18 @@ class FlowTracker:
         endpoint = flow.orig if from_orig else flow.resp
         endpoint.packets += 1
         endpoint.bytes += length
-        endpoint.payload += max(payload, 0)
+        endpoint.payload += payload
         flow.last_ns = max(flow.last_ns, ts)
         if not tcp:
             return
 
-        _update_tcp(flow, from_orig, flags, max(payload, 0))
+        _update_tcp(flow, from_orig, flags, payload)
         peer = flow.resp if from_orig else flow.orig
         if flags & _ACK and peer.fin_end is not None and seq_at_or_after(ack, peer.fin_end):
             peer.fin_acked = True
         if flags & _FIN:
             # A FIN takes one sequence number after the segment's data (and its SYN, if any).
-            endpoint.fin_end = (seq + max(payload, 0) + 1 + (1 if flags & _SYN else 0)) & _SEQ_MASK
+            endpoint.fin_end = (seq + payload + 1 + (1 if flags & _SYN else 0)) & _SEQ_MASK
             endpoint.fin_acked = False
 
         if flags & _RST:
@@ -348,7 +348,8 @@ def flow_frame(ended: list[tuple[_Flow, int, str]]) -> pd.DataFrame:
 def _packet_lists(packets: pd.DataFrame) -> list[list[Any]]:
     """Return per-packet lists: ns time, addresses, ports, protocol, TCP flags, bytes, payload bytes, seq, ack.
 
-    Missing numbers are -1; so are the TCP flags of a packet that is not TCP.
+    Missing numbers are -1, and so are the TCP flags of a packet that is not
+    TCP, except the payload bytes, which are 0 when missing.
     """
     ts = packets["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)
     flags = np.zeros(len(packets), dtype=np.int64)
@@ -375,7 +376,7 @@ def _packet_lists(packets: pd.DataFrame) -> list[list[Any]]:
         protocols,
         flags.tolist(),
         numbers("length"),
-        numbers("payload_length"),
+        [max(value, 0) for value in numbers("payload_length")],
         numbers("seq"),
         numbers("ack_number"),
     ]
