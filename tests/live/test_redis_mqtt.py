@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 import paho.mqtt.client as paho
@@ -20,6 +21,7 @@ from tests.live.support import (
     wait_until,
 )
 from workbench import Session
+from workbench.live import LiveRun
 
 # Redis Streams ----------------------------------------------------------------------------
 
@@ -272,3 +274,42 @@ def test_mqtt_broker_restart_reconnects(
     assert metrics["connections"] == 2
     assert any("attempt 1" in record.getMessage() for record in caplog.records)
     assert_same_results(tmp_path, events, windows, matches)
+
+
+def test_mqtt_flood_stays_bounded(mosquitto: Server) -> None:
+    session = Session()
+    session.register_function("slow", _slow_identity, "BIGINT")
+    options = mqtt_options(
+        mosquitto, "flood", "'scan.batch.max-rows' = '20'", "'scan.backlog.max-rows' = '50'"
+    )
+    session.sql(f"CREATE TABLE ev (host STRING, bytes BIGINT) WITH ({options})")
+    query = session.sql("SELECT host, slow(bytes) AS b FROM ev")
+    run = session.start()
+    wait_until(
+        lambda: run.source_metrics()["connections_open"].iloc[0] == 1, what="the subscription"
+    )
+    payloads = json_lines(known_events(2_000))
+
+    publish(mosquitto, "flood", payloads, qos=0)
+    # The broker may drop QoS 0 messages for a slow client too; those never arrive.
+    wait_until(lambda: _settled(run), what="the messages to stop arriving")
+    run.stop()
+    metrics = run.source_metrics().iloc[0]
+
+    assert metrics["backlog_peak"] <= 50
+    assert metrics["rows"] + metrics["dropped"] == metrics["messages"]
+    assert metrics["messages"] <= len(payloads)
+    assert len(query.to_pandas()) == metrics["rows"]
+
+
+def _settled(run: LiveRun) -> bool:
+    """Return whether the backlog is empty and no message arrived for half a second."""
+    before = run.source_metrics()["messages"].iloc[0]
+    time.sleep(0.5)
+    metrics = run.source_metrics().iloc[0]
+    return bool(metrics["messages"] == before and metrics["backlog"] == 0)
+
+
+def _slow_identity(values: object) -> object:
+    time.sleep(0.02)
+    return values

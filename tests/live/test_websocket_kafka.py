@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -240,3 +241,30 @@ def test_kafka_unknown_property_prefix_passes() -> None:
     )
 
     assert session.catalog.lookup("ev") is not None
+
+
+def test_websocket_flood_slows_server() -> None:
+    lines = json_lines(known_events(5_000))
+    with SendingServer([list(lines)]) as server:
+        session = Session()
+        session.register_function("slow", _slow_identity, "BIGINT")
+        options = websocket_options(
+            server.port, "'scan.batch.max-rows' = '100'", "'scan.backlog.max-rows' = '200'"
+        )
+        session.sql(
+            f"CREATE TABLE ev (ts TIMESTAMP(3), host STRING, bytes BIGINT) WITH ({options})"
+        )
+        query = session.sql("SELECT host, slow(bytes) AS b FROM ev")
+        run = session.start()
+        wait_until(lambda: rows_received(run, "ev") == len(lines), what="every message")
+        run.stop()
+    metrics = run.source_metrics().iloc[0]
+
+    assert metrics["backlog_peak"] <= 200
+    assert metrics["dropped"] == 0
+    assert len(query.to_pandas()) == len(lines)
+
+
+def _slow_identity(values: object) -> object:
+    time.sleep(0.005)
+    return values
