@@ -24,6 +24,8 @@ from machine import describe_source, load_average
 from measurement import Measurement, measure
 from report import format_table, rate, ratio
 
+from workbench.sources.registry import open_reader, reader_schema
+
 HERE = Path(__file__).resolve().parent
 DATA_DIR = HERE / "data"
 
@@ -232,8 +234,6 @@ def dpkt_bare(path: Path) -> int:
 
 def reader_rows(path: Path, records: str = "packets") -> int:
     """Read every packet into conformed rows with the pcap connector; return the row count."""
-    from workbench.sources.registry import open_reader, reader_schema
-
     options = {"connector": "pcap", "path": str(path), "pcap.records": records}
     own = reader_schema(options)
     assert own is not None
@@ -344,6 +344,7 @@ def print_packet_report(section: dict[str, Any]) -> None:
         f"capture: {workload['packets']:,} Ethernet packets ({workload['bytes'] / 1e6:.1f} MB) "
         f"drawn from {workload['templates']:,} distinct frames over {workload['seconds']:g} s"
     )
+
     dpkt_rate = next(
         entry["median_rows_per_second"]
         for entry in section["throughput"]
@@ -363,15 +364,20 @@ def print_packet_report(section: dict[str, Any]) -> None:
     ]
     headers = ["implementation", "packets", "best s", "median s", "best", "median", "÷ dpkt"]
     print(format_table(headers, rows))
+
     target = section["target"]
     rounds = ", ".join(f"{value:.2f}×" for value in section["ratio_per_round"])
     print(
         f"target {target['target']}: {target['measured']:.2f}× "
         f"({'met' if target['met'] else 'MISSED'}); per round {rounds}; {section['flows']:,} flows"
     )
-    loads = section["load_average_before"], section["load_average_after"]
-    print(f"load average before {loads[0]}, after {loads[1]}")
+    before, after = section["load_average_before"], section["load_average_after"]
+    print(f"load average before {_loads(before)}, after {_loads(after)}")
     print(f"packets took {section['duration_seconds']:.0f} s")
+
+
+def _loads(values: list[float] | None) -> str:
+    return "unknown" if values is None else " ".join(f"{value:.2f}" for value in values)
 
 
 def main(argv: list[str] | None = None) -> None:
