@@ -454,7 +454,13 @@ class Job:
         table = self.catalog.lookup(result.sink)
         assert isinstance(table, TableDef)
         try:
-            sink = open_sink(table.name, table.options, table.physical, base_dir=self.base_dir)
+            sink = open_sink(
+                table.name,
+                table.options,
+                table.physical,
+                base_dir=self.base_dir,
+                primary_key=table.primary_key,
+            )
             sink.open(table.physical)
         except WorkbenchError as error:
             self._fail(result, error)
@@ -653,13 +659,13 @@ def _feed_name(query: str, node: p.PlanNode) -> str:
 
 
 def _guarded(sink: Any, result: QueryResult) -> Callable[[pd.DataFrame], None]:
-    """Return a writer that turns a sink failure into the query's error."""
+    """Return a writer that turns a sink failure into the query's error, naming the query."""
 
     def write(frame: pd.DataFrame) -> None:
         try:
             sink.write(frame)
-        except SinkError:
-            raise
+        except SinkError as error:
+            raise SinkError(f"query {result.name!r}: {error}") from error
         except Exception as error:
             raise QueryRuntimeError(
                 f"writing to sink {result.sink!r} failed: {error}", query=result.name

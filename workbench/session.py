@@ -274,11 +274,11 @@ class Session:
     def _insert(self, statement: Statement, name: str | None) -> QueryResult:
         assert statement.node is not None
         planned = plan_insert(self._context(statement), statement.node)  # type: ignore[arg-type]
-        if planned.node.updating and planned.sink.connector not in ("print", "blackhole"):
+        if planned.node.updating and not _takes_updates(planned.sink):
             raise ValidationError(
                 f"the query updates its results, but sink {planned.sink.name!r} only takes appended rows",
                 sql=statement.script,
-                hint="aggregate per window (TUMBLE, HOP, CUMULATE, SESSION) so each result is final",
+                hint=_append_only_hint(planned.sink),
             )
         query_name = self._next_name(name)
         result = QueryResult(
@@ -976,3 +976,25 @@ def _option_error_position(
 
 
 __all__ = ["FailedStatement", "Result", "Session", "WorkbenchError"]
+
+
+#: Sinks that take an updating query's changelog: printing and discarding take
+#: any row, and a database table with a primary key upserts by that key.
+_CHANGELOG_SINKS = frozenset({"print", "blackhole"})
+_UPSERT_SINKS = frozenset({"duckdb", "sqlite"})
+
+
+def _takes_updates(sink: TableDef) -> bool:
+    if sink.connector in _CHANGELOG_SINKS:
+        return True
+    return sink.connector in _UPSERT_SINKS and bool(sink.primary_key)
+
+
+def _append_only_hint(sink: TableDef) -> str:
+    windows = "aggregate per window (TUMBLE, HOP, CUMULATE, SESSION) so each result is final"
+    if sink.connector in _UPSERT_SINKS:
+        return (
+            f"declare the key of the results as PRIMARY KEY (...) NOT ENFORCED in the "
+            f"CREATE TABLE of {sink.name!r} to upsert rows by it, or {windows}"
+        )
+    return windows

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
 from workbench.errors import SinkError
 from workbench.events.schema import Schema
+from workbench.sinks.changelog import net_changes, split_changelog
 from workbench.sinks.formatting import select_columns
 
 logger = logging.getLogger(__name__)
@@ -39,13 +40,16 @@ class BaseSink:
 
     Subclasses implement ``_open``, ``_write`` and ``_close`` and list in
     ``errors`` the library exceptions that a write can raise. Those become
-    SinkError with the sink's name and the cause.
+    SinkError with the sink's name and the cause. A sink with a
+    ``primary_key`` is an upsert sink: it implements ``_upsert`` instead of
+    ``_write`` and receives each batch's net changes per key.
     """
 
     errors: tuple[type[BaseException], ...] = (OSError, ValueError, TypeError)
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, primary_key: Sequence[str] = ()) -> None:
         self.name = name
+        self.primary_key = tuple(primary_key)
         self.rows_written = 0
         self._schema: Schema | None = None
 
@@ -72,8 +76,14 @@ class BaseSink:
         schema = self.schema
         if len(frame) == 0:
             return
-        rows = select_columns(frame, schema, self.name)
-        self._guard("write", lambda: self._write(rows))
+        if not self.primary_key:
+            rows = select_columns(frame, schema, self.name)
+            self._guard("write", lambda: self._write(rows))
+            self.rows_written += len(rows)
+            return
+        changes, kinds = split_changelog(frame, schema.names)
+        rows = select_columns(changes, schema, self.name)
+        self._guard("write", lambda: self._upsert(*net_changes(rows, kinds, self.primary_key)))
         self.rows_written += len(rows)
 
     def close(self) -> None:
@@ -99,6 +109,12 @@ class BaseSink:
 
     def _write(self, frame: pd.DataFrame) -> None:
         raise NotImplementedError
+
+    def _upsert(self, rows: pd.DataFrame, deleted_keys: pd.DataFrame) -> None:
+        """Replace the rows of the keys in ``rows`` and delete the ``deleted_keys``."""
+        del rows, deleted_keys
+        message = f"sink '{self.name}' cannot upsert by primary key"
+        raise SinkError(message)
 
     def _close(self) -> None:
         return None

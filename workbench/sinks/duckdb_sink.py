@@ -1,8 +1,14 @@
-"""DuckDB sink: appends rows to a table, one transaction per write."""
+"""DuckDB sink: appends or upserts rows in a table, one transaction per write.
+
+Without a primary key the sink appends. With one (the DDL's ``PRIMARY KEY
+(...) NOT ENFORCED``), each batch deletes the rows of the keys it changes and
+inserts their new rows, so the table contains the latest row per key.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -31,6 +37,7 @@ _SCALAR_TYPES = {
     TypeKind.INTERVAL: "INTERVAL",
 }
 _BATCH_VIEW = "workbench_sink_batch"
+_KEYS_VIEW = "workbench_sink_keys"
 # Timestamp columns of any unit take each other's values by implicit cast,
 # so an existing column of another unit counts as compatible.
 _TIMESTAMP_FAMILY = frozenset({"TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"})
@@ -69,12 +76,17 @@ def _normalized(type_text: str) -> str:
 
 
 class DuckDBSink(BaseSink):
-    """Appends rows to a DuckDB table, creating it with types mapped from the schema."""
+    """Writes rows to a DuckDB table, creating it with types mapped from the schema.
+
+    A new table gets the sink's primary key as its PRIMARY KEY constraint.
+    """
 
     errors = (duckdb.Error, OSError, ValueError, TypeError)
 
-    def __init__(self, name: str, path: Path, table: str) -> None:
-        super().__init__(name)
+    def __init__(
+        self, name: str, path: Path, table: str, *, primary_key: Sequence[str] = ()
+    ) -> None:
+        super().__init__(name, primary_key=primary_key)
         self.path = path
         self.table = table
         self._connection: duckdb.DuckDBPyConnection | None = None
@@ -97,8 +109,13 @@ class DuckDBSink(BaseSink):
             [self.table],
         ).fetchall()
         if not existing:
-            columns = ", ".join(f"{quote_identifier(c.name)} {duckdb_type(c.type)}" for c in schema)
-            connection.execute(f"CREATE TABLE {quote_identifier(self.table)} ({columns})")
+            columns = [f"{quote_identifier(c.name)} {duckdb_type(c.type)}" for c in schema]
+            if self.primary_key:
+                key = ", ".join(quote_identifier(name) for name in self.primary_key)
+                columns.append(f"PRIMARY KEY ({key})")
+            connection.execute(
+                f"CREATE TABLE {quote_identifier(self.table)} ({', '.join(columns)})"
+            )
             return
         differences = self._differences(connection, schema, dict(existing))
         if differences:
@@ -143,6 +160,42 @@ class DuckDBSink(BaseSink):
                 connection.rollback()
                 raise
         finally:
+            connection.unregister(_BATCH_VIEW)
+
+    def _upsert(self, rows: pd.DataFrame, deleted_keys: pd.DataFrame) -> None:
+        connection = self._connection
+        assert connection is not None
+        schema = self.schema
+        key_schema = Schema(tuple(c for c in schema if c.name in self.primary_key))
+        key_names = list(key_schema.names)
+        # Every key the batch touches is deleted first, so the insert that
+        # follows never meets an old row of its key.
+        keys = pd.concat([rows[key_names], deleted_keys[key_names]], ignore_index=True)
+
+        table = quote_identifier(self.table)
+        match = " AND ".join(
+            f"{table}.{quote_identifier(name)} IS NOT DISTINCT FROM "
+            f"{_KEYS_VIEW}.{quote_identifier(name)}"
+            for name in key_names
+        )
+        names = ", ".join(quote_identifier(name) for name in schema.names)
+
+        connection.register(_KEYS_VIEW, arrow_table(keys, key_schema))
+        connection.register(_BATCH_VIEW, arrow_table(rows.reset_index(drop=True), schema))
+        try:
+            connection.begin()
+            try:
+                connection.execute(f"DELETE FROM {table} USING {_KEYS_VIEW} WHERE {match}")
+                if len(rows):
+                    connection.execute(
+                        f"INSERT INTO {table} ({names}) SELECT {names} FROM {_BATCH_VIEW}"
+                    )
+                connection.commit()
+            except BaseException:
+                connection.rollback()
+                raise
+        finally:
+            connection.unregister(_KEYS_VIEW)
             connection.unregister(_BATCH_VIEW)
 
     def _close(self) -> None:

@@ -51,6 +51,11 @@ class _FileSink(BaseSink):
         assert self._file is not None
         return self._file
 
+    @property
+    def bytes_written(self) -> int:
+        """Size of the file so far, counting bytes still in the write buffer."""
+        return self._file.tell() if self._file is not None else 0
+
     def _close(self) -> None:
         if self._file is not None:
             self._file.close()
@@ -153,6 +158,12 @@ class ParquetSink(_FileSink):
         if self.mode != "append" or not self.path.exists() or self.path.stat().st_size == 0:
             return None
         return pq.ParquetFile(self.path)
+
+    @property
+    def bytes_written(self) -> int:
+        """Size of the file on disk: the row groups written so far, without the footer."""
+        target = self._staging or self.path
+        return target.stat().st_size if self._writer is not None and target.exists() else 0
 
     def _write(self, frame: pd.DataFrame) -> None:
         assert self._writer is not None

@@ -5,11 +5,15 @@ Connectors and their options:
 ``filesystem``
     'path' (a file) and 'format' = 'csv' | 'json' | 'parquet';
     'csv', 'json' and 'parquet' are accepted as connector names for short.
-    'sink.mode' = 'overwrite' (default) or 'append'. CSV also takes
+    'sink.mode' = 'overwrite' (default) or 'append'. With
+    'sink.rolling-policy.file-size' or '...rollover-interval' set, 'path' is
+    a directory of rolling part files (see :mod:`workbench.sinks.rolling`).
+    CSV also takes
     'csv.field-delimiter', 'csv.header' and 'csv.null-literal'.
 ``duckdb``, ``sqlite``
     'path' (the database file) and 'table-name'; a lookup join of the
     table also reads the 'lookup.cache' and 'lookup.partial-cache.*' options.
+    The sink appends rows, or upserts them when the table has a primary key.
 ``print``
     'print-identifier' (a prefix for each row) and 'standard-error'.
 ``blackhole``, ``memory``
@@ -21,7 +25,7 @@ Connectors and their options:
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from workbench.errors import SinkError
@@ -43,10 +47,18 @@ from workbench.sinks.network import (
     open_network_sink,
     validate_network_sink,
 )
+from workbench.sinks.rolling import (
+    DEFAULT_FILE_SIZE,
+    DEFAULT_ROLLOVER_NS,
+    ROLLING_OPTIONS,
+    RollingFileSink,
+    parse_file_size,
+    parse_rollover_interval,
+)
 from workbench.sinks.sqlite_sink import SQLiteSink
 
 _FORMATS = ("csv", "json", "parquet")
-_FILE_OPTIONS = frozenset({"path", "sink.mode"})
+_FILE_OPTIONS = frozenset({"path", "sink.mode", *ROLLING_OPTIONS})
 _FORMAT_OPTIONS = {
     "csv": frozenset({"csv.field-delimiter", "csv.header", "csv.null-literal"}),
     "json": frozenset(),
@@ -189,6 +201,10 @@ def validate_sink_options(options: Mapping[str, str]) -> None:
     if mode not in SINK_MODES:
         message = f"invalid value {mode!r} for option 'sink.mode': use 'overwrite' or 'append'"
         raise SinkError(message)
+    if "sink.rolling-policy.file-size" in options:
+        parse_file_size(options["sink.rolling-policy.file-size"])
+    if "sink.rolling-policy.rollover-interval" in options:
+        parse_rollover_interval(options["sink.rolling-policy.rollover-interval"])
     if file_format == "csv":
         _delimiter(options)
         _boolean(options, "csv.header", True)
@@ -207,6 +223,26 @@ def _path(options: Mapping[str, str], base_dir: Path | None) -> Path:
 
 def _file_sink(name: str, options: Mapping[str, str], file_format: str, path: Path) -> Sink:
     mode: SinkMode = "append" if options.get("sink.mode") == "append" else "overwrite"
+    if any(key in options for key in ROLLING_OPTIONS):
+        size = options.get("sink.rolling-policy.file-size")
+        interval = options.get("sink.rolling-policy.rollover-interval")
+        return RollingFileSink(
+            name,
+            path,
+            "jsonl" if file_format == "json" else file_format,
+            lambda part: _single_file_sink(name, options, file_format, part, "overwrite"),
+            mode=mode,
+            file_size=DEFAULT_FILE_SIZE if size is None else parse_file_size(size),
+            rollover_ns=DEFAULT_ROLLOVER_NS
+            if interval is None
+            else parse_rollover_interval(interval),
+        )
+    return _single_file_sink(name, options, file_format, path, mode)
+
+
+def _single_file_sink(
+    name: str, options: Mapping[str, str], file_format: str, path: Path, mode: SinkMode
+) -> CsvSink | JsonLinesSink | ParquetSink:
     if file_format == "csv":
         return CsvSink(
             name,
@@ -222,8 +258,6 @@ def _file_sink(name: str, options: Mapping[str, str], file_format: str, path: Pa
 
 
 _OTHER_SINKS: dict[str, Callable[[str, Mapping[str, str], Path | None], Sink]] = {
-    "duckdb": lambda name, o, base: DuckDBSink(name, _path(o, base), o["table-name"]),
-    "sqlite": lambda name, o, base: SQLiteSink(name, _path(o, base), o["table-name"]),
     "print": lambda name, o, base: PrintSink(
         name,
         identifier=o.get("print-identifier"),
@@ -239,16 +273,30 @@ _OTHER_SINKS: dict[str, Callable[[str, Mapping[str, str], Path | None], Sink]] =
 
 
 def open_sink(
-    name: str, options: Mapping[str, str], schema: Schema, *, base_dir: Path | None = None
+    name: str,
+    options: Mapping[str, str],
+    schema: Schema,
+    *,
+    base_dir: Path | None = None,
+    primary_key: Sequence[str] = (),
 ) -> Sink:
     """Return the sink that ``options`` describe, opened for ``schema``.
 
     Relative paths start at ``base_dir`` (default: the current directory).
+    A DuckDB or SQLite sink with a ``primary_key`` upserts by that key;
+    other connectors ignore the key.
     """
     validate_sink_options(options)
     file_format = _format_of(options)
+    connector = options["connector"]
     if file_format is not None:
         sink = _file_sink(name, options, file_format, _path(options, base_dir))
+    elif connector == "duckdb":
+        path = _path(options, base_dir)
+        sink = DuckDBSink(name, path, options["table-name"], primary_key=primary_key)
+    elif connector == "sqlite":
+        path = _path(options, base_dir)
+        sink = SQLiteSink(name, path, options["table-name"], primary_key=primary_key)
     else:
         sink = _OTHER_SINKS[options["connector"]](name, options, base_dir)
     sink.open(schema)

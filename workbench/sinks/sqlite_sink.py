@@ -1,4 +1,7 @@
-"""SQLite sink: appends rows to a table with executemany, one transaction per write.
+"""SQLite sink: appends or upserts rows with executemany, one transaction per write.
+
+With a primary key, each batch deletes the rows of the keys it changes and
+inserts their new rows, so the table contains the latest row per key.
 
 Integers and booleans are INTEGER, floats and decimals REAL, text TEXT and
 bytes BLOB. Timestamps, dates and times are ISO text ('2020-01-01
@@ -9,12 +12,13 @@ values are JSON text.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from workbench.errors import SinkError
-from workbench.events.schema import Schema
+from workbench.events.schema import Column, Schema
 from workbench.events.types import DataType, TypeKind
 from workbench.sinks.base import BaseSink
 from workbench.sinks.formatting import python_column
@@ -40,12 +44,17 @@ def _quote(name: str) -> str:
 
 
 class SQLiteSink(BaseSink):
-    """Appends rows to a SQLite table, creating it from the schema if missing."""
+    """Writes rows to a SQLite table, creating it from the schema if missing.
+
+    A new table gets the sink's primary key as its PRIMARY KEY constraint.
+    """
 
     errors = (sqlite3.Error, OSError, ValueError, TypeError, OverflowError)
 
-    def __init__(self, name: str, path: Path, table: str) -> None:
-        super().__init__(name)
+    def __init__(
+        self, name: str, path: Path, table: str, *, primary_key: Sequence[str] = ()
+    ) -> None:
+        super().__init__(name, primary_key=primary_key)
         self.path = path
         self.table = table
         self._connection: sqlite3.Connection | None = None
@@ -63,8 +72,10 @@ class SQLiteSink(BaseSink):
     def _prepare_table(self, connection: sqlite3.Connection, schema: Schema) -> None:
         existing = connection.execute(f"PRAGMA table_info({_quote(self.table)})").fetchall()
         if not existing:
-            columns = ", ".join(f"{_quote(c.name)} {sqlite_type(c.type)}" for c in schema)
-            connection.execute(f"CREATE TABLE {_quote(self.table)} ({columns})")
+            columns = [f"{_quote(c.name)} {sqlite_type(c.type)}" for c in schema]
+            if self.primary_key:
+                columns.append(f"PRIMARY KEY ({', '.join(map(_quote, self.primary_key))})")
+            connection.execute(f"CREATE TABLE {_quote(self.table)} ({', '.join(columns)})")
             return
         declared = {row[1].lower(): (row[1], str(row[2]).upper()) for row in existing}
         differences: list[str] = []
@@ -82,19 +93,47 @@ class SQLiteSink(BaseSink):
             )
             raise SinkError(message)
 
+    def _values(self, frame: pd.DataFrame, columns: Sequence[Column]) -> list[list[object]]:
+        """Return the frame's ``columns`` as lists of SQLite values."""
+        values = [python_column(frame[c.name], c.type, nested_as_text=True) for c in columns]
+        for position, column in enumerate(columns):
+            if column.type.kind is TypeKind.BOOLEAN:
+                values[position] = [None if v is None else int(v) for v in values[position]]
+        return values
+
+    def _insert_statement(self) -> str:
+        names = ", ".join(_quote(name) for name in self.schema.names)
+        marks = ", ".join("?" for _ in self.schema.names)
+        return f"INSERT INTO {_quote(self.table)} ({names}) VALUES ({marks})"
+
     def _write(self, frame: pd.DataFrame) -> None:
         connection = self._connection
         assert connection is not None
-        columns = [python_column(frame[c.name], c.type, nested_as_text=True) for c in self.schema]
-        for position, column in enumerate(self.schema):
-            if column.type.kind is TypeKind.BOOLEAN:
-                columns[position] = [None if v is None else int(v) for v in columns[position]]
-        names = ", ".join(_quote(name) for name in self.schema.names)
-        marks = ", ".join("?" for _ in self.schema.names)
-        statement = f"INSERT INTO {_quote(self.table)} ({names}) VALUES ({marks})"
+        columns = self._values(frame, list(self.schema))
         connection.execute("BEGIN")
         try:
-            connection.executemany(statement, zip(*columns, strict=True))
+            connection.executemany(self._insert_statement(), zip(*columns, strict=True))
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+
+    def _upsert(self, rows: pd.DataFrame, deleted_keys: pd.DataFrame) -> None:
+        connection = self._connection
+        assert connection is not None
+        by_name = {column.name: column for column in self.schema}
+        key_columns = [by_name[name] for name in self.primary_key]
+        columns = self._values(rows, list(self.schema))
+        keys = [
+            *zip(*self._values(rows, key_columns), strict=True),
+            *zip(*self._values(deleted_keys, key_columns), strict=True),
+        ]
+        # IS matches NULL to NULL, so a NULL key replaces its earlier row.
+        match = " AND ".join(f"{_quote(name)} IS ?" for name in self.primary_key)
+        connection.execute("BEGIN")
+        try:
+            connection.executemany(f"DELETE FROM {_quote(self.table)} WHERE {match}", keys)
+            connection.executemany(self._insert_statement(), zip(*columns, strict=True))
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
