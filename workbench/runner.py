@@ -419,6 +419,7 @@ class Job:
         )
         pipeline = compiler.compile(plan, collector)
         early = self.settings.early_fire
+        # NOTE: SESSION aggregates and windows over PROCTIME() emit no early results.
         if early is not None:
             for operator in pipeline.operators:
                 if isinstance(operator, WindowAggregateOperator):
