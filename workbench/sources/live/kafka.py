@@ -70,6 +70,9 @@ class KafkaSource(LiveSource):
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"kafka {name}")
         self._consumer: Consumer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: Partitions already moved to the start or end, so a rebalance does not move them again.
+        self._positioned: set[tuple[str, int]] = set()
+        self._errors: dict[int, int] = {}
         self._closed = asyncio.Event()
 
     @property
@@ -117,11 +120,15 @@ class KafkaSource(LiveSource):
             self.close_connection(connection, "closed by the workbench")
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Start each partition where 'scan.startup.mode' says, the first time it is assigned."""
         if self.startup == "group-offsets":
             return
         offset = OFFSET_BEGINNING if self.startup == "earliest-offset" else OFFSET_END
         for partition in partitions:
-            partition.offset = offset
+            key = (partition.topic, partition.partition)
+            if key not in self._positioned:
+                partition.offset = offset
+                self._positioned.add(key)
         consumer.assign(partitions)
 
     def _on_error(self, error: KafkaError) -> None:
@@ -131,6 +138,8 @@ class KafkaSource(LiveSource):
         self._loop.call_soon_threadsafe(self._record_error, error)
 
     def _record_error(self, error: KafkaError) -> None:
+        seen = self._errors.get(error.code(), 0) + 1
+        self._errors[error.code()] = seen
         if error.code() in _TRANSPORT_ERRORS:
             self.stats.reconnect_attempts += 1
             self.gap_started(error.str())
@@ -141,8 +150,8 @@ class KafkaSource(LiveSource):
                 error.str(),
                 self.stats.reconnect_attempts,
             )
-        else:
-            logger.warning("%s: Kafka error: %s", self.name, error.str())
+        elif seen in (1, 10) or seen % 100 == 0:
+            logger.warning("%s: Kafka error (%d so far): %s", self.name, seen, error.str())
 
     async def _receive(self, connection: Connection, message: Any) -> None:
         error = message.error()
