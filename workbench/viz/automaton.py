@@ -22,7 +22,7 @@ from workbench.results import QueryResult
 from workbench.runtime.match.automaton import Automaton
 from workbench.viz.base import LiveChart, note
 
-__all__ = ["AutomatonView", "automaton_layout"]
+__all__ = ["AutomatonView", "automaton_layout", "transition_lines"]
 
 _IDLE = "#ffffff"
 _ACTIVE = "#ffd54f"
@@ -51,6 +51,45 @@ def automaton_layout(automaton: Automaton) -> dict[int, tuple[float, float]]:
         rows[column] = row + 1
         positions[state.id] = (float(column), -float(row))
     return positions
+
+
+def transition_lines(
+    automaton: Automaton, positions: dict[int, tuple[float, float]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return the arrows between states and the loops on a state, with their labels.
+
+    An arrow that goes back to an earlier column is drawn a little lower, so it
+    does not hide the arrow the other way.
+    """
+    edges: dict[str, Any] = {
+        "x0": [],
+        "y0": [],
+        "x1": [],
+        "y1": [],
+        "lx": [],
+        "ly": [],
+        "label": [],
+    }
+    loops: dict[str, Any] = {"x": [], "y": [], "label": []}
+    for transition in automaton.transition_list:
+        label = f"{transition.variable} ({transition.preference})"
+        x0, y0 = positions[transition.source]
+        x1, y1 = positions[transition.target]
+        if transition.source == transition.target:
+            loops["x"].append(x0)
+            loops["y"].append(y0 + 0.28)
+            loops["label"].append(label)
+            continue
+        backwards = x1 <= x0
+        bend = 0.12 if backwards else 0.0
+        edges["x0"].append(x0 + (0.15 if x1 > x0 else -0.15))
+        edges["y0"].append(y0 - bend)
+        edges["x1"].append(x1 + (-0.15 if x1 > x0 else 0.15))
+        edges["y1"].append(y1 - bend)
+        edges["lx"].append((x0 + x1) / 2)
+        edges["ly"].append((y0 + y1) / 2 - bend + 0.05)
+        edges["label"].append(label)
+    return edges, loops
 
 
 class AutomatonView(LiveChart):
@@ -83,34 +122,7 @@ class AutomatonView(LiveChart):
                 "open": [""] * len(self._names),
             }
         )
-        edges: dict[str, Any] = {
-            "x0": [],
-            "y0": [],
-            "x1": [],
-            "y1": [],
-            "lx": [],
-            "ly": [],
-            "label": [],
-        }
-        loops: dict[str, Any] = {"x": [], "y": [], "label": []}
-        for transition in automaton.transition_list:
-            label = f"{transition.variable} ({transition.preference})"
-            x0, y0 = positions[transition.source]
-            x1, y1 = positions[transition.target]
-            if transition.source == transition.target:
-                loops["x"].append(x0)
-                loops["y"].append(y0 + 0.28)
-                loops["label"].append(label)
-                continue
-            backwards = x1 <= x0
-            bend = 0.12 if backwards else 0.0
-            edges["x0"].append(x0 + (0.15 if x1 > x0 else -0.15))
-            edges["y0"].append(y0 - bend)
-            edges["x1"].append(x1 + (-0.15 if x1 > x0 else 0.15))
-            edges["y1"].append(y1 - bend)
-            edges["lx"].append((x0 + x1) / 2)
-            edges["ly"].append((y0 + y1) / 2 - bend + 0.05)
-            edges["label"].append(label)
+        edges, loops = transition_lines(automaton, positions)
         width = max((x for x, _ in positions.values()), default=0.0)
         depth = min((y for _, y in positions.values()), default=0.0)
         plot = figure(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bokeh.models import ColumnDataSource, LayoutDOM
+from bokeh.models import ColumnDataSource, LayoutDOM, Range1d
 from bokeh.models.annotations.labels import LabelSet
 from bokeh.plotting import figure
 
@@ -91,9 +91,13 @@ class OperatorGraph(LiveChart):
             {"x": [], "y": [], "name": [], "description": [], "counters": [], "color": []}
         )
         self.edges = ColumnDataSource({"x0": [], "y0": [], "x1": [], "y1": []})
+        self.x_range = Range1d(start=-0.6, end=1.6)
+        self.y_range = Range1d(start=-0.6, end=0.6)
         self.plot = figure(
             title=f"{self.title}: {self.result.name}",
             height=260,
+            x_range=self.x_range,
+            y_range=self.y_range,
             sizing_mode="stretch_width",
             tools="pan,wheel_zoom,reset,save",
             x_axis_type=None,
@@ -136,6 +140,8 @@ class OperatorGraph(LiveChart):
             rows[column] = row + 1
             position[id(operator)] = (float(column), -float(row))
         result_x = float(max(depth.values(), default=0) + 1)
+        self.x_range.update(start=-0.6, end=result_x + 0.6)
+        self.y_range.update(start=-max(rows.values(), default=1) + 0.4, end=0.6)
         names = [operator.name for operator in self._operators] + ["result"]
         descriptions = [_short(operator.describe()) for operator in self._operators]
         descriptions.append(_short(", ".join(self.result.schema.names)))

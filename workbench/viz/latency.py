@@ -105,6 +105,7 @@ class LatencyView(LiveChart):
             height=220,
         )
         lag.line("t", "lag", source=self.lag, color=PALETTE[4])
+        lag.scatter("t", "lag", source=self.lag, color=PALETTE[4], size=4)
         self.rates_plot.x_range = latency.x_range
         lag.x_range = latency.x_range
         return gridplot([[latency, histogram], [self.rates_plot, lag]], sizing_mode="stretch_width")
