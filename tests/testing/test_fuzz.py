@@ -322,3 +322,9 @@ def test_invalid_options_rejected(session: Session) -> None:
 def test_invalid_property_reported_before_search(session: Session) -> None:
     with pytest.raises(ValidationError, match="invalid property"):
         session.fuzz("SELECT ip FROM events", holds="no_such_column > 1")
+
+
+def test_timeline_draws_found_match(pattern_found: FuzzResult) -> None:
+    chart = pattern_found.timeline()
+
+    assert len(chart.bands.data["left"]) == 1
