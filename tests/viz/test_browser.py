@@ -1,11 +1,11 @@
 """The quickstart notebook in JupyterLab, run in headless Chromium: the Bokeh charts render and update.
 
 The test starts JupyterLab on 127.0.0.1 (a free port, a random token,
-temporary config and runtime folders) over a copy of the quickstart, opens
-it in Debian's Chromium driven by Playwright, runs every cell, and checks
-that the Bokeh canvases are drawn, that their data arrived after the page
-rendered them empty (the widgets' updates reach the browser), and that the
-browser console shows no error. The screenshot is saved in
+temporary config and runtime folders) over a copy of the quickstart. It
+opens the notebook in Debian's Chromium driven by Playwright and runs every
+cell. Then it checks that the Bokeh canvases are drawn, that their data
+arrived after the page rendered them empty (so the widgets' updates reach
+the browser), and that the browser console shows no error. The screenshot is saved in
 ``tests/artifacts/`` (git ignores it).
 
 Without /usr/bin/chromium the test is skipped, except in CI (``CI=true``),

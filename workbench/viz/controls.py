@@ -4,9 +4,9 @@ The controls drive either the notebook's session (``workbench.notebook.
 controller()``, so the live views of ``%%cep`` cells refresh as usual) or a
 :class:`~workbench.runner.Replay` from ``Session.replay``. Moving the
 watermark-delay slider plans the replay's queries again with the new
-delay, replays from the start and returns to the position the replay had
-(or runs to the end, or plays on), so the same rows are shown under the new
-watermark: with a shorter delay some of them become late.
+delay and replays from the start. The replay then returns to the position
+it had (or runs to the end, or plays on), so the same rows are shown under
+the new watermark: with a shorter delay some of them become late.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 
 class ReplayTarget(Protocol):
-    """What the controls drive: the notebook's session controller has these methods."""
+    """The replay commands the controls call, as the notebook's session controller provides them."""
 
     @property
     def replay(self) -> Replay | None: ...

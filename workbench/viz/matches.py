@@ -51,7 +51,7 @@ def match_step(plan: p.PlanNode | None) -> p.MatchRecognize | None:
 
 
 def timeline_column(result: QueryResult) -> str | None:
-    """Return the output column that holds ``MATCH_TIMELINE()``, or None."""
+    """Return the output column that contains ``MATCH_TIMELINE()``, or None."""
     for item in result.schema.columns:
         element = item.type.element
         if item.type.kind is TypeKind.ARRAY and element is not None:

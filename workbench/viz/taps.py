@@ -3,7 +3,7 @@
 A chart that draws the events a query reads attaches an :class:`InputTap`
 to the streamz nodes of the query's scans. The tap keeps references to the
 columns it needs and thins them out once more than ``limit`` rows wait for
-the next refresh, so a fast replay costs the chart a bounded amount of
+the next refresh. So a fast replay costs the chart a bounded amount of
 memory and of data sent to the browser.
 """
 

@@ -2,8 +2,9 @@
 
 The upper plot shows the events the query reads as points over event time,
 one lane per key of the window (the first GROUP BY key, or the session's
-PARTITION BY key), the rows that arrived late as red crosses, the gaps
-between the sessions of a key, and the watermark as a moving vertical line.
+PARTITION BY key). Rows that arrived late are red crosses, the gaps between
+the sessions of a key are dotted bars, and the watermark is a moving
+vertical line.
 The lower plot shows each fired window as a box from its start to its end
 whose height is its aggregate, and early (provisional) results as dashed
 outlines until the final result replaces them.
@@ -208,7 +209,7 @@ class WindowsTimeline(LiveChart):
     def reset(self) -> None:
         # NOTE: the input tap attaches when the chart first refreshes after the
         # query's operators changed (a restart), so rows delivered before that
-        # refresh are not drawn; the notebook refreshes right after a restart.
+        # refresh are not drawn. The notebook refreshes right after a restart.
         if self.step is None or self.time_column is None:
             return
         for source in (self.events, self.late, self.gaps, self.windows, self.provisional):
