@@ -10,7 +10,7 @@ stream.
 With early firing (:class:`EarlyFire`), the operator also emits provisional
 results of its open windows: each time the watermark passes a multiple of
 an event-time interval, or after every N input rows. The batch is split at
-those points and each part is processed as a batch of its own, so the
+those points and each part is processed as a batch of its own. So the
 provisional rows, like the final ones, do not depend on how the input was
 split into batches, and the final rows are those of a run without early
 firing.
