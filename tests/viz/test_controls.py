@@ -77,7 +77,7 @@ def test_watermark_delay_rewrites_scans() -> None:
 
     assert watermark_delay(replay) == 5_000_000_000
     assert result.plan is not None
-    assert "INTERVAL '5 s'" in result.plan.explain()
+    assert "INTERVAL '5' SECOND" in result.plan.explain()
 
 
 def test_shorter_delay_makes_rows_late() -> None:

@@ -22,7 +22,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from workbench.errors import WorkbenchError
-from workbench.events.time import NS_PER_SECOND, format_duration, parse_duration
+from workbench.events.time import NS_PER_SECOND, interval_literal, parse_duration
 from workbench.runner import Replay
 from workbench.sql import plan as p
 from workbench.viz.base import LiveChart
@@ -167,7 +167,7 @@ def _with_delay(node: p.PlanNode, delay_ns: int, tables: set[str] | None) -> p.P
         spec = node.watermark
         if spec is None or (tables is not None and node.table not in tables):
             return node
-        text = f"{spec.column} - INTERVAL '{format_duration(delay_ns)}'"
+        text = f"{spec.column} - {interval_literal(delay_ns)}"
         return dataclasses.replace(
             node, watermark=dataclasses.replace(spec, delay_ns=delay_ns, text=text)
         )
