@@ -384,6 +384,8 @@ class WindowsTimeline(LiveChart):
         self._drop_finished_provisional(columns)
 
     def _stream_gaps(self, rows: pd.DataFrame, columns: dict[str, Any]) -> None:
+        # NOTE: gaps follow the order sessions fire in. A session of a key that
+        # fires after a later one of that key does not split the gap drawn before.
         keys = self._key_values(rows, self._output_key()).tolist()
         left: list[float] = []
         right: list[float] = []
