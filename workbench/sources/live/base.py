@@ -323,15 +323,19 @@ class LiveSource:
         return len(self._backlog)
 
     def _accept(self, message: Message, size: int) -> None:
-        connection = message.connection
-        self.stats.messages += 1
+        self._accept_many([message], size)
+
+    def _accept_many(self, messages: list[Message], size: int) -> None:
+        """Append messages of one connection, ``size`` bytes in all, to the backlog."""
+        connection = messages[0].connection
+        self.stats.messages += len(messages)
         self.stats.bytes_read += size
         connection.bytes += size
         if not self._backlog:
             self._first_arrival = time.monotonic()
             if self._arrived is not None:
                 self._arrived.set()
-        self._backlog.append(message)
+        self._backlog.extend(messages)
         length = len(self._backlog)
         self.stats.backlog = length
         self.stats.backlog_peak = max(self.stats.backlog_peak, length)
@@ -359,6 +363,23 @@ class LiveSource:
         number = self.next_number(connection)
         await self.wait_for_space()
         self._accept(Message(payload, connection, number, offset, token, label, extra), size)
+
+    async def put_lines(
+        self, lines: list[bytes], connection: Connection, sizes: list[int], offsets: list[int]
+    ) -> None:
+        """Add the lines of one connection to the backlog, waiting whenever it is full."""
+        start = 0
+        while start < len(lines):
+            await self.wait_for_space()
+            stop = min(len(lines), start + max(1, self.space()))
+            first = connection.messages + 1
+            connection.messages += stop - start
+            messages = [
+                Message(lines[index], connection, first + index - start, offsets[index])
+                for index in range(start, stop)
+            ]
+            self._accept_many(messages, sum(sizes[start:stop]))
+            start = stop
 
     async def wait_for_space(self) -> None:
         """Wait while the backlog is full."""
@@ -498,7 +519,10 @@ class LiveSource:
         return result
 
     def _json_frame(self, messages: list[Message]) -> tuple[pd.DataFrame, list[Message]]:
-        objects: list[dict[str, Any]] = []
+        objects = _parse_all(messages)
+        if objects is not None:
+            return self._columns(objects), messages
+        objects = []
         kept: list[Message] = []
         for message in messages:
             payload = message.payload
@@ -523,13 +547,17 @@ class LiveSource:
                 value.update(message.extra)
             objects.append(value)
             kept.append(message)
+        return self._columns(objects), kept
+
+    def _columns(self, objects: list[dict[str, Any]]) -> pd.DataFrame:
+        """Return one column per schema column, typed directly where the values allow."""
         keys: set[str] = set().union(*objects) if objects else set()
         columns: dict[str, Any] = {}
         for column in self.schema:
             values = field_values(objects, column.name, keys)
             typed = typed_column(values, column.type, self.options.conform)
             columns[column.name] = typed if typed is not None else pd.Series(values, dtype=object)
-        return pd.DataFrame(columns, index=pd.RangeIndex(len(objects))), kept
+        return pd.DataFrame(columns, index=pd.RangeIndex(len(objects)))
 
     def _syslog_frame(self, messages: list[Message]) -> pd.DataFrame:
         """Parse syslog lines with the syslog file reader; reject the lines it rejects."""
@@ -608,6 +636,24 @@ class LiveSource:
             offset=message.offset,
             label=message.label,
         )
+
+
+def _parse_all(messages: list[Message]) -> list[dict[str, Any]] | None:
+    """Parse a batch of JSON objects in one pass; None when any message needs a closer look.
+
+    A batch with a message that is not one valid JSON object, or that carries
+    extra values or an already parsed object, goes message by message.
+    """
+    if any(type(message.payload) is not bytes or message.extra is not None for message in messages):
+        return None
+    loads = orjson.loads
+    try:
+        values = [loads(message.payload) for message in messages]
+    except orjson.JSONDecodeError:
+        return None
+    if any(type(value) is not dict for value in values):
+        return None
+    return values
 
 
 class _RawTexts(Sequence[str]):

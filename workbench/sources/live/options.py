@@ -238,7 +238,9 @@ def live_options(
         message = f"unknown live connector {connector!r}{_suggest(connector, live_connectors())}"
         raise SourceError(message)
     known = spec.all_options()
-    valid = sorted({"connector", *known})
+    valid = sorted({"connector", "retain", *known})
+    # 'retain' concerns the session's retained rows, not the source.
+    options = {key: value for key, value in options.items() if key != "retain"}
     for key in options:
         if key not in valid and not (spec.prefixes and key.startswith(spec.prefixes)):
             message = (

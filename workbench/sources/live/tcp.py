@@ -51,12 +51,17 @@ class LineReader:
                 return
             self._end_discard(end + 1)
             start = end + 1
+        lines: list[bytes] = []
+        sizes: list[int] = []
+        offsets: list[int] = []
         while True:
             end = data.find(b"\n", start)
             if end < 0:
                 break
             size = end + 1 - start
             if size - 1 > self.limit:
+                # Lines before the long one go first, so the rejected row keeps its place.
+                await self._flush(lines, sizes, offsets)
                 source.reject_oversized(
                     self.connection,
                     data[start : start + MAX_RAW_TEXT],
@@ -66,9 +71,12 @@ class LineReader:
                 )
             else:
                 stop = end - 1 if end > start and data[end - 1] == 13 else end
-                await source.put(data[start:stop], self.connection, size=size, offset=self.offset)
+                lines.append(data[start:stop])
+                sizes.append(size)
+                offsets.append(self.offset)
             self.offset += size
             start = end + 1
+        await self._flush(lines, sizes, offsets)
         rest = data[start:]
         if len(rest) > self.limit:
             self.discarding = len(rest)
@@ -76,6 +84,13 @@ class LineReader:
             self.pending = b""
         else:
             self.pending = rest
+
+    async def _flush(self, lines: list[bytes], sizes: list[int], offsets: list[int]) -> None:
+        if lines:
+            await self.source.put_lines(list(lines), self.connection, list(sizes), list(offsets))
+            lines.clear()
+            sizes.clear()
+            offsets.clear()
 
     def _end_discard(self, size: int) -> None:
         """Reject the line being skipped; ``size`` bytes of it, its line end included, remained."""
