@@ -485,6 +485,11 @@ class LiveSource:
             except TimeoutError:
                 return
 
+    def waiting_since(self, moment: float) -> None:
+        """Date the backlog's first message back to ``moment`` (``time.monotonic``) if it is later."""
+        if self._backlog and self._first_arrival > moment:
+            self._first_arrival = moment
+
     def take(self) -> Taken:
         """Remove the next micro-batch (at most 'scan.batch.max-rows' messages) from the backlog."""
         count = min(len(self._backlog), self.options.batch_max_rows)

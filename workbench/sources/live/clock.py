@@ -188,9 +188,13 @@ class LiveClock:
         while not stop.is_set():
             await source.wait_for_batch(stop)
             if source.backlog:
+                started = time.monotonic()
                 await self._send(state)
-                # Let the receivers run between two batches.
+                # Let the receivers run between two batches. What they read then
+                # arrived while the batch was processed, so it has waited since
+                # at least the batch's start.
                 await asyncio.sleep(0)
+                source.waiting_since(started)
             elif source.ended:
                 if not state.failed and not state.ended:
                     self._finish(state)
