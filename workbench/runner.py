@@ -86,6 +86,8 @@ class Job:
     speed: float = 1.0
     #: Called with no arguments after every delivery and end of a feed (live views).
     listeners: list[Callable[[], None]] = field(default_factory=list)
+    #: Called with the feed name and each frame delivered on it, before the queries see it.
+    row_listeners: list[Callable[[str, pd.DataFrame], None]] = field(default_factory=list)
     #: The sink each INSERT INTO query writes to, by query name.
     query_sinks: dict[str, Any] = field(default_factory=dict)
 
@@ -162,6 +164,8 @@ class Job:
         return feeds
 
     def _deliver(self, feed: str, frame: pd.DataFrame) -> None:
+        for row_listener in list(self.row_listeners):
+            row_listener(feed, frame)
         for result, pipeline in list(self.live):
             if feed in pipeline.feeds and result.error is None:
                 error = pipeline.deliver(feed, frame)

@@ -36,6 +36,7 @@ from workbench.events.time import parse_duration
 from workbench.events.types import DataType, TimeAttribute
 from workbench.live import LiveJob, LiveRun
 from workbench.results import FailedStatement, QueryResult, StatementResult, TableResult
+from workbench.retain import Retention, check_retain
 from workbench.runner import Job, Replay, check_speed
 from workbench.runtime.match.automaton import Automaton
 from workbench.runtime.match_recognize import pattern_automaton
@@ -93,6 +94,8 @@ class Session:
         self._objects: dict[str, Any] = {}
         #: Runs of queries on live tables, newest last.
         self.live_runs: list[LiveRun] = []
+        #: Rows of tables with the 'retain' option, kept from every run for adhoc().
+        self.retention = Retention(self.catalog)
 
     # Statements ----------------------------------------------------------------------
 
@@ -339,6 +342,7 @@ class Session:
             )
         try:
             _check_source_or_sink_options(table)
+            check_retain(table)
         except (SourceError, SinkError) as error:
             raise ValidationError(
                 str(error),
@@ -588,6 +592,7 @@ class Session:
             user_aggregates=self.user_aggregates,
             plans={result.name: self._plans[result.name] for result in pending},
         )
+        job.row_listeners.append(self.retention.deliver)
         job.run(pending, mode=mode, speed=factor, progress=progress)
 
     def start(self, results: list[QueryResult] | None = None) -> LiveRun:
@@ -611,6 +616,7 @@ class Session:
             plans={result.name: self._plans[result.name] for result in chosen},
             objects=dict(self._objects),
         )
+        job.row_listeners.append(self.retention.deliver)
         run = LiveRun(job, chosen)
         self.live_runs.append(run)
         return run.start()
@@ -661,8 +667,18 @@ class Session:
             user_aggregates=self.user_aggregates,
             plans={result.name: self._plans[result.name] for result in chosen},
         )
+        job.row_listeners.append(self.retention.deliver)
         job.prepare(chosen, mode=mode, speed=speed, progress=progress)
         return Replay(job)
+
+    def adhoc(self, sql: str) -> pd.DataFrame:
+        """Run a one-off SELECT over the rows that the tables it names retain now.
+
+        Each table needs the 'retain' option ('1000 rows' or '10 minutes').
+        DuckDB runs the query, so its SQL dialect applies, and ROW columns are
+        STRUCTs. Raises ValidationError for a table without the option.
+        """
+        return self.retention.query(sql)
 
     # Python registration ------------------------------------------------------------
 

@@ -41,7 +41,8 @@ class CellOptions:
     ``name`` names the last query of the cell, and ``save`` saves it as a
     view. ``execute`` False plans it without running it. ``output`` is the
     Python variable that receives its result. ``views`` lists the view kinds
-    to show besides the table.
+    to show besides the table. ``adhoc`` runs the cell as a one-off SELECT
+    over retained rows (:meth:`workbench.Session.adhoc`).
     """
 
     name: str | None = None
@@ -49,6 +50,7 @@ class CellOptions:
     execute: bool = True
     output: str | None = None
     views: tuple[str, ...] = ()
+    adhoc: bool = False
 
 
 def _cell_parser() -> _Parser:
@@ -68,6 +70,11 @@ def _cell_parser() -> _Parser:
         metavar="KIND",
         help="also show the view KIND (see %%cep dashboard)",
     )
+    parser.add_argument(
+        "--adhoc",
+        action="store_true",
+        help="run one SELECT over the rows that tables with the 'retain' option keep now",
+    )
     return parser
 
 
@@ -82,12 +89,17 @@ def parse_cell_line(line: str) -> CellOptions:
             )
     if parsed.output is not None and not VARIABLE.fullmatch(parsed.output):
         raise ArgumentError(f"%%cep: invalid variable name {parsed.output!r} for -o/--output")
+    if parsed.adhoc and (parsed.name or parsed.save or parsed.view or parsed.no_execute):
+        raise ArgumentError(
+            "%%cep: --adhoc takes only -o/--output, because an ad hoc query is not a named query"
+        )
     return CellOptions(
         name=parsed.name,
         save=parsed.save,
         execute=not parsed.no_execute,
         output=parsed.output,
         views=tuple(parsed.view),
+        adhoc=parsed.adhoc,
     )
 
 

@@ -80,6 +80,11 @@ class NotebookSession:
         sql = substitute(text, namespace, time_zone=self.session.settings.time_zone)
         if not sql.strip():
             raise CommandError("the cell has no SQL statements")
+        if options.adhoc:
+            frame = self.session.adhoc(sql)
+            if options.output is not None:
+                namespace[options.output] = frame
+            return frame
         name = options.name or (self.cell_queries.get(cell_id) if cell_id else None)
         if not options.execute:
             # The query is planned only, so it must not replace a query of that name.

@@ -321,7 +321,7 @@ def validate_source_options(options: Mapping[str, str], schema: Schema) -> None:
         return
     spec = _format_of(options)
     connector = options["connector"]
-    valid = sorted({"connector", "format", *FILE_OPTIONS, *spec.options})
+    valid = sorted({"connector", "format", "retain", *FILE_OPTIONS, *spec.options})
     if spec.schema is not None:
         valid = sorted({*valid, "watermark.delay"})
     for key in options:
