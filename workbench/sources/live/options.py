@@ -34,7 +34,7 @@ COMMON_OPTIONS: dict[str, str | None] = {
     "timestamp.epoch-unit": "ms",
     "timestamp.format": None,
     "timezone": "UTC",
-    "scan.batch.interval": "5 ms",
+    "scan.batch.interval": "2 ms",
     "scan.batch.max-rows": "10000",
     "scan.backlog.max-rows": "100000",
     "scan.message.max-bytes": "1048576",
