@@ -154,6 +154,8 @@ class LiveRun:
         """
         if self._thread is None or self._done.is_set():
             return
+        # NOTE: live runs take no checkpoints, so window and pattern state that a
+        # stop without drain (or a crash) discards cannot be restored later.
         self._stop_requested = True
         self._drain = drain
         if self.clock is not None:

@@ -82,6 +82,8 @@ class PcapStreamSource(PythonSource):
         self.rejected.add(f"{self.stream_name}: {reason}", raw.hex(" "), offset=offset)
         self.stats.rows_rejected += 1
 
+    # TODO: read flows too ('pcap.records' = 'flows'), with the flow tracker of
+    # the pcap reader ending idle flows on the stream's time.
     def _packets(self) -> Iterator[pd.DataFrame]:
         walker = open_capture(
             self._read,
