@@ -13,8 +13,10 @@ import pandas as pd
 from workbench.errors import ValidationError, WorkbenchError
 from workbench.events.rejected import RejectedRows, concat_rejected
 from workbench.events.schema import Schema
+from workbench.runtime.lookup_join import LookupJoinOperator
 from workbench.runtime.match.automaton import Automaton
 from workbench.runtime.match_recognize import MatchRecognizeOperator, pattern_automaton
+from workbench.runtime.operator import Operator
 from workbench.runtime.pipeline import Pipeline
 from workbench.runtime.results import OP_COLUMN, ResultCollector
 from workbench.sql.plan import (
@@ -258,7 +260,10 @@ class QueryResult:
         """Return one row of counters per operator, latencies in milliseconds.
 
         ``cast_failures`` counts the values an operator's CAST could not
-        convert and replaced with NULL.
+        convert and replaced with NULL. ``cache_hits``, ``cache_misses`` and
+        ``lookups`` count the keys a lookup join served from its cache, the
+        keys it read from the table and the queries it sent; they are NULL
+        for every other operator.
         """
         self.run()
         with self._reading():
@@ -281,6 +286,7 @@ class QueryResult:
                     "latency_p50_ms": None,
                     "latency_p95_ms": None,
                     "latency_p99_ms": None,
+                    **LOOKUP_COUNTERS_ABSENT,
                 }
             )
         if self.pipeline is not None:
@@ -300,9 +306,11 @@ class QueryResult:
                         "latency_p50_ms": p50,
                         "latency_p95_ms": p95,
                         "latency_p99_ms": p99,
+                        **_lookup_counters(operator),
                     }
                 )
-        return pd.DataFrame(rows)
+        frame = pd.DataFrame(rows, columns=METRICS_COLUMNS)
+        return frame.astype({name: "Int64" for name in LOOKUP_COUNTERS_ABSENT})
 
     def source_metrics(self) -> pd.DataFrame:
         """Return the counters of the live sources the query reads, backlog included.
@@ -376,6 +384,41 @@ class QueryResult:
         if self.error is not None:
             return self.error.render(html=True)
         return self.to_pandas()._repr_html_()  # type: ignore[operator]
+
+
+#: Columns of ``QueryResult.metrics()``, in order.
+METRICS_COLUMNS = [
+    "operator",
+    "rows_in",
+    "rows_out",
+    "late",
+    "rejected",
+    "cast_failures",
+    "batches",
+    "busy_ms",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+    "cache_hits",
+    "cache_misses",
+    "lookups",
+]
+#: The lookup counters of an operator that is not a lookup join.
+LOOKUP_COUNTERS_ABSENT: dict[str, int | None] = {
+    "cache_hits": None,
+    "cache_misses": None,
+    "lookups": None,
+}
+
+
+def _lookup_counters(operator: Operator) -> dict[str, int | None]:
+    if not isinstance(operator, LookupJoinOperator):
+        return LOOKUP_COUNTERS_ABSENT
+    return {
+        "cache_hits": operator.cache_hits,
+        "cache_misses": operator.cache_misses,
+        "lookups": operator.lookups,
+    }
 
 
 #: Plan steps whose operators keep the rows that arrive late for them.

@@ -112,6 +112,25 @@ def test_no_cache_reads_every_batch(tmp_path: Path) -> None:
     assert "cache=[NONE]" in result.explain()  # type: ignore[union-attr]
 
 
+def test_lookup_counters_in_metrics(tmp_path: Path) -> None:
+    cache = ", 'lookup.cache' = 'PARTIAL', 'lookup.partial-cache.max-rows' = '10'"
+    result = _session(tmp_path, "duckdb", cache).sql(LEFT_LOOKUP)
+
+    metrics = result.metrics()  # type: ignore[union-attr]
+
+    lookup = metrics[metrics["operator"].str.startswith("lookup-join")]
+    others = metrics[~metrics["operator"].str.startswith("lookup-join")]
+    assert len(lookup) == 1
+    # One row per batch: keys 1, 2 and 3 miss and are queried once each; the
+    # second click of 1 hits, and the NULL key is neither looked up nor cached.
+    assert lookup["cache_hits"].iloc[0] == 1
+    assert lookup["cache_misses"].iloc[0] == 3
+    assert lookup["lookups"].iloc[0] == 3
+    assert len(others) > 0
+    assert others[["cache_hits", "cache_misses", "lookups"]].isna().all().all()
+    assert str(metrics["cache_hits"].dtype) == "Int64"
+
+
 def test_cache_expires_and_evicts() -> None:
     clock = [0]
     cache = LookupCache(2, after_write_ns=100, after_access_ns=0, clock=lambda: clock[0])
