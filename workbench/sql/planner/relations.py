@@ -112,9 +112,19 @@ def _rename(
 
 def _plan_values(ctx: PlanContext, node: exp.Values) -> tuple[PlanNode, Scope]:
     rows: list[list[object]] = []
-    for row in node.expressions:
+    nested: dict[tuple[int, int], DataType] = {}
+    for row_index, row in enumerate(node.expressions):
         items = row.expressions if isinstance(row, exp.Tuple) else [row]
-        rows.append([ctx.constant(item) for item in items])
+        values: list[object] = []
+        for index, item in enumerate(items):
+            values.append(ctx.constant(item))
+            if not isinstance(item, exp.Literal):
+                # A constructor such as ARRAY['a'] gives a Python list, so its
+                # SQL type comes from the compiled expression, not the value.
+                compiled = ctx.compile(item, Scope())
+                if compiled.type.is_nested:
+                    nested[row_index, index] = compiled.type
+        rows.append(values)
     width = len(rows[0]) if rows else 0
     if any(len(row) != width for row in rows):
         raise ctx.invalid("every row of VALUES must have the same number of columns", node)
@@ -127,8 +137,9 @@ def _plan_values(ctx: PlanContext, node: exp.Values) -> tuple[PlanNode, Scope]:
     types: list[DataType] = []
     for index in range(width):
         kind: DataType | None = t.NULL
-        for row in rows:
-            kind = common_type(kind, literal_type(row[index])) if kind is not None else None
+        for row_index, row in enumerate(rows):
+            value_type = nested.get((row_index, index)) or literal_type(row[index])
+            kind = common_type(kind, value_type) if kind is not None else None
         if kind is None:
             raise ctx.invalid(
                 f"the values of column {names[index]!r} have incompatible types", node
