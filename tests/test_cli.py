@@ -108,6 +108,7 @@ SCENARIOS = {
         script=WINDOWED,
         data=LATE_CSV,
     ),
+    "show-rejected": Scenario(("run", "q.sql", "--show-rejected"), script=WINDOWED, data=LATE_CSV),
     "mistake": Scenario(("run", "q.sql"), script=MISTAKE),
     "failed-query": Scenario(("run", "q.sql"), script=MISSING),
     "unreadable": Scenario(("run", "absent.sql")),
@@ -188,6 +189,15 @@ def test_run_counts_late_and_rejected(outcomes: dict[str, Outcome]) -> None:
 
     assert done.returncode == 0
     assert done.stdout.splitlines()[0] == "-- query-1: 2 rows, 1 late, 1 rejected"
+
+
+def test_show_rejected_prints_lines(outcomes: dict[str, Outcome]) -> None:
+    done = outcomes["show-rejected"]
+    lines = done.stdout.splitlines()
+
+    assert done.returncode == 0
+    assert "-- query-1: rejected rows" in lines
+    assert any("broken line" in line for line in lines)
 
 
 def test_output_parquet_per_query(outcomes: dict[str, Outcome]) -> None:

@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     run.add_argument(
+        "--show-rejected",
+        action="store_true",
+        help="also print each query's rejected rows: source, line or offset, reason and text",
+    )
+    run.add_argument(
         "--duration",
         metavar="TIME",
         help="how long queries on live tables (tcp, udp, http, kafka, ...) run before their "
@@ -262,6 +267,9 @@ def _print_query(arguments: argparse.Namespace, query: QueryResult, several: boo
     print(f"-- {query.name}: {len(frame)} rows, {late} late, {rejected} rejected")
     if arguments.max_rows > 0:
         print(_table(frame, arguments.max_rows))
+    if rejected and getattr(arguments, "show_rejected", False):
+        print(f"-- {query.name}: rejected rows")
+        print(_table(query.rejected_rows(), max(arguments.max_rows, 1)))
     if arguments.output is not None:
         path = arguments.output
         if several:
