@@ -79,6 +79,7 @@ class ParquetReader(FileReader):
         super().__init__(
             name, paths, schema, chunk_rows=chunk_rows, conform_options=conform_options
         )
+        self.text_records = False
         self._rows_done = 0
         self._rows_total = 0
         self._file_bytes = 0

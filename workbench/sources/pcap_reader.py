@@ -166,6 +166,7 @@ class PcapReader(FileReader):
         block_bytes: int = DEFAULT_BLOCK_BYTES,
     ) -> None:
         super().__init__(name, paths, schema, chunk_rows=chunk_rows)
+        self.text_records = False
         self.records = records
         self.flow_timeout_ns = flow_timeout_ns
         self.max_captured_length = max_captured_length
