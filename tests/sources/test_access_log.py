@@ -402,3 +402,15 @@ def test_sql_describe_and_windowed_query() -> None:
     assert got["window_start"].tolist() == counts["hour"].tolist()
     assert got["requests"].tolist() == counts["requests"].tolist()
     assert got["sent"].tolist() == counts["sent"].tolist()
+
+
+def test_rejections_from_directory_name_file(tmp_path: Path) -> None:
+    good = '1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 2326 "-" "x"\n'
+    (tmp_path / "a.log").write_text(good + "broken\n")
+    (tmp_path / "b.log").write_text(good.replace(" 200 ", " 99999999999 "))
+    for path in (tmp_path, tmp_path / "*.log"):
+        contents = read_file(path, "access-log", {})
+        reasons = contents.rejected["reason"].tolist()
+        assert len(reasons) == 2
+        assert reasons[0].startswith("a.log: line does not match")
+        assert reasons[1].startswith("b.log: column 'status': invalid INT value")
