@@ -115,16 +115,16 @@ def _plan_values(ctx: PlanContext, node: exp.Values) -> tuple[PlanNode, Scope]:
     nested: dict[tuple[int, int], DataType] = {}
     for row_index, row in enumerate(node.expressions):
         items = row.expressions if isinstance(row, exp.Tuple) else [row]
-        values: list[object] = []
+        cells: list[object] = []
         for index, item in enumerate(items):
-            values.append(ctx.constant(item))
+            cells.append(ctx.constant(item))
             if not isinstance(item, exp.Literal):
                 # A constructor such as ARRAY['a'] gives a Python list, so its
                 # SQL type comes from the compiled expression, not the value.
                 compiled = ctx.compile(item, Scope())
                 if compiled.type.is_nested:
                     nested[row_index, index] = compiled.type
-        rows.append(values)
+        rows.append(cells)
     width = len(rows[0]) if rows else 0
     if any(len(row) != width for row in rows):
         raise ctx.invalid("every row of VALUES must have the same number of columns", node)
