@@ -31,9 +31,11 @@ from workbench.errors import (
     ValidationError,
     WorkbenchError,
 )
+from workbench.runtime.early_fire import EarlyFire
 from workbench.runtime.pipeline import Compiler, Pipeline
 from workbench.runtime.results import ResultCollector
-from workbench.runtime.window_aggregate import EarlyFire, WindowAggregateOperator
+from workbench.runtime.session_window import SessionWindowOperator
+from workbench.runtime.window_aggregate import WindowAggregateOperator
 from workbench.sinks import open_sink
 from workbench.sources import (
     DataFrameReader,
@@ -423,10 +425,11 @@ class Job:
         )
         pipeline = compiler.compile(plan, collector)
         early = self.settings.early_fire
-        # NOTE: SESSION aggregates and windows over PROCTIME() emit no early results.
+        # NOTE: windows over PROCTIME() emit no early results: the operators skip
+        # early firing for them, because the interval counts event time.
         if early is not None:
             for operator in pipeline.operators:
-                if isinstance(operator, WindowAggregateOperator):
+                if isinstance(operator, WindowAggregateOperator | SessionWindowOperator):
                     operator.early = EarlyFire(*early)
         result.pipeline = pipeline
         result.collector = collector

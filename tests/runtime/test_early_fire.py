@@ -19,6 +19,7 @@ QUERIES = st.sampled_from(
         WindowQuery("TUMBLE", size_ms=10_000),
         WindowQuery("HOP", slide_ms=5_000, size_ms=15_000),
         WindowQuery("CUMULATE", step_ms=4_000, size_ms=12_000),
+        WindowQuery("SESSION", gap_ms=3_000),
     ]
 )
 TRIGGERS = st.sampled_from(
@@ -183,6 +184,83 @@ def test_projection_applies_to_provisional_rows() -> None:
 
     assert rows[rows["provisional"]]["tens"].tolist() == [40, 30]
     assert list(rows.columns) == ["window_start", "tens", "provisional"]
+
+
+SESSION_SQL = (
+    "SELECT k, window_start, window_end, COUNT(*) AS n, SUM(price) AS total "
+    "FROM TABLE(SESSION(TABLE bids PARTITION BY k, DESCRIPTOR(ts), INTERVAL '5' SECOND)) "
+    "GROUP BY k, window_start, window_end"
+)
+
+
+def session_bids(seconds: list[float], keys: list[str], **settings: str) -> QueryResult:
+    times = pd.Timestamp("2024-03-01 09:00:00") + pd.to_timedelta(seconds, unit="s")
+    prices = [float(index + 1) for index in range(len(seconds))]
+    session = Session(progress=False, settings=settings)
+    session.from_pandas(
+        "bids",
+        pd.DataFrame({"ts": times, "k": keys, "price": prices}),
+        rowtime="ts",
+        watermark_delay="1 min",
+    )
+    result = session.sql(SESSION_SQL)
+    assert isinstance(result, QueryResult)
+    return result
+
+
+def test_session_merge_after_provisional_rows() -> None:
+    # Sessions [0 s, 5 s) and [9 s, 14 s) of key a each emit a provisional row. The
+    # row at 4.5 s touches both, so they merge into one session [0 s, 14 s).
+    result = session_bids(
+        [0, 9, 4.5, 1],
+        ["a", "a", "a", "b"],
+        **{"table.exec.emit.early-fire.enabled": "true", "workbench.emit.early-fire.rows": "1"},
+    )
+
+    rows = result.to_pandas(provisional=True)
+
+    early = rows[rows["provisional"]]
+    seconds = (early["window_end"] - pd.Timestamp("2024-03-01 09:00:00")).dt.total_seconds()
+    assert early["k"].tolist() == ["a", "a", "a", "b"]
+    assert seconds.tolist() == [5.0, 14.0, 14.0, 6.0]
+    assert early["n"].tolist() == [1, 1, 3, 1]
+    assert early["total"].tolist() == [1.0, 2.0, 6.0, 4.0]
+    # Final rows come in order of session end.
+    final = rows[~rows["provisional"]]
+    assert final["k"].tolist() == ["b", "a"]
+    assert final["n"].tolist() == [1, 3]
+    assert final["total"].tolist() == [4.0, 6.0]
+
+
+def test_session_early_rows_only_changed_sessions() -> None:
+    # Every 2 rows: after rows 1-2 both keys changed, after rows 3-4 only key a.
+    result = session_bids(
+        [0, 1, 2, 3],
+        ["a", "b", "a", "a"],
+        **{"table.exec.emit.early-fire.enabled": "true", "workbench.emit.early-fire.rows": "2"},
+    )
+
+    rows = result.to_pandas(provisional=True)
+
+    early = rows[rows["provisional"]]
+    assert early["k"].tolist() == ["a", "b", "a"]
+    assert early["n"].tolist() == [1, 1, 3]
+
+
+def test_session_window_rows_have_no_early_results() -> None:
+    session = bids_session(
+        **{"table.exec.emit.early-fire.enabled": "true", "workbench.emit.early-fire.rows": "1"}
+    )
+    result = session.sql(
+        "SELECT ts, window_start FROM TABLE(SESSION(TABLE bids, DESCRIPTOR(ts), "
+        "INTERVAL '5' SECOND))"
+    )
+    assert isinstance(result, QueryResult)
+
+    rows = result.to_pandas(provisional=True)
+
+    assert len(rows) == 9
+    assert not rows["provisional"].any()
 
 
 def test_invalid_settings_rejected() -> None:

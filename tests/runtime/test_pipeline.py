@@ -26,6 +26,9 @@ METRIC_COLUMNS = [
     "latency_p50_ms",
     "latency_p95_ms",
     "latency_p99_ms",
+    "cache_hits",
+    "cache_misses",
+    "lookups",
 ]
 
 

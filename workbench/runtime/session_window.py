@@ -8,6 +8,12 @@ session and whose own window has already passed the watermark is late.
 
 Rows are placed one at a time in arrival order (sessions depend on order);
 the aggregation itself is then vectorized over the batch.
+
+With early firing (:class:`EarlyFire`), a session aggregate also emits
+provisional rows of its open sessions that received rows since the previous
+early result, with the bounds and aggregates each session has at that
+point. A session can still grow or merge with another, so its final row
+may have other bounds than its provisional rows.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from workbench.events.schema import Schema
 from workbench.events.time import MAX_WATERMARK, MIN_WATERMARK, to_ns
 from workbench.events.types import DataType
 from workbench.runtime.aggregate_state import AggregateState, group_keys, key_columns
+from workbench.runtime.early_fire import EarlyFire, process_with_early_fire
 from workbench.runtime.operator import Operator
 from workbench.runtime.windows import (
     WindowClock,
@@ -81,18 +88,41 @@ class SessionWindowOperator(Operator):
         self.sequence = 0
         self.bound_type = _plain_type(node.schema, "window_start")
         self.time_type = _plain_type(node.schema, "window_time")
+        self.early: EarlyFire | None = None
+        # Numbers of the open sessions that received rows since the last early result.
+        self._dirty: set[int] = set()
 
     def describe(self) -> str:
         return self.node.label()
 
     def process(self, batch: Batch, port: int) -> list[Batch]:
         batch = processing_time_batch(batch, self.spec)
+        early = self.early
+        if (
+            early is None
+            or not early.enabled
+            or batch.final
+            or self.state is None
+            or self.spec.processing_time
+        ):
+            return [self._advance(batch)]
+        return process_with_early_fire(
+            batch,
+            early,
+            self.sequence,
+            self.watermark,
+            advance=self._advance,
+            provisional=self._provisional,
+        )
+
+    def _advance(self, batch: Batch) -> Batch:
+        """Place the rows of ``batch``, then fire the sessions its end watermark closes."""
         if len(batch):
             self._place(batch)
         watermark = MAX_WATERMARK if batch.final else batch.watermark
         output = self._fire(watermark, batch)
         self.watermark = max(self.watermark, batch.watermark)
-        return [output]
+        return output
 
     # Placing rows --------------------------------------------------------------------
 
@@ -141,6 +171,8 @@ class SessionWindowOperator(Operator):
             )
         placed = np.flatnonzero(numbers >= 0)
         self._collect(batch, placed, numbers[placed])
+        if self.early is not None and self.early.enabled:
+            self._dirty.update(np.unique(numbers[placed]).tolist())
         self.sequence += len(batch)
 
     def _open(self, key: tuple[Hashable, ...], start: int, end: int) -> Session:
@@ -160,6 +192,8 @@ class SessionWindowOperator(Operator):
         target.rows.extend(other.rows)
         target.row_watermarks.extend(other.row_watermarks)
         del self.by_number[other.number]
+        # The target receives the merging row, so it is emitted in the next early result.
+        self._dirty.discard(other.number)
 
     @staticmethod
     def _resolve(numbers: np.ndarray, merged_into: dict[int, int]) -> None:
@@ -209,10 +243,15 @@ class SessionWindowOperator(Operator):
             )
         for session in fired:
             del self.by_number[session.number]
+            self._dirty.discard(session.number)
             self.sessions[session.key].remove(session)
             if not self.sessions[session.key]:
                 del self.sessions[session.key]
-        frame = self._aggregated(fired) if self.state is not None else self._rows(fired)
+        if self.state is not None:
+            frame = self._aggregated(fired)
+            self.state.release([session.slot for session in fired])
+        else:
+            frame = self._rows(fired)
         thresholds = np.repeat(
             np.array([s.end - self.spec.precision_ns for s in fired], dtype=np.int64),
             [1 if self.state is not None else sum(len(part) for part in s.rows) for s in fired],
@@ -243,8 +282,26 @@ class SessionWindowOperator(Operator):
         columns["window_end"] = window_bound(self.clock.local(ends), self.bound_type)
         columns["window_time"] = window_bound(ends - self.spec.precision_ns, self.time_type)
         columns.update(self.state.results(slots))
-        self.state.release(slots.tolist())
         return pd.DataFrame(columns)
+
+    # Early results -------------------------------------------------------------------
+
+    def _provisional(self, batch: Batch) -> Batch | None:
+        """Return the current aggregates of the open sessions that changed since the last early result."""
+        changed = [self.by_number[number] for number in self._dirty if number in self.by_number]
+        self._dirty.clear()
+        if not changed:
+            return None
+        # The order in which the sessions would fire if no row arrived.
+        changed.sort(key=lambda session: (session.end, session.start, session.number))
+        frame = self._aggregated(changed)
+        return Batch(
+            frame[self.output_schema.names],
+            np.full(len(frame), batch.watermark, dtype=np.int64),
+            batch.watermark,
+            batch.ingest_ns,
+            provisional=True,
+        )
 
     def _rows(self, fired: list[Session]) -> pd.DataFrame:
         parts = []
@@ -270,6 +327,7 @@ class SessionWindowOperator(Operator):
             "watermark": self.watermark,
             "sequence": self.sequence,
             "state": self.state.snapshot() if self.state is not None else None,
+            "dirty": sorted(self._dirty),
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -280,6 +338,7 @@ class SessionWindowOperator(Operator):
         self.next_number = state["next_number"]
         self.watermark = state["watermark"]
         self.sequence = state["sequence"]
+        self._dirty = set(state.get("dirty", []))
         if self.state is not None and state["state"] is not None:
             self.state.restore(state["state"])
 

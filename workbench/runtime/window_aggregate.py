@@ -9,18 +9,14 @@ stream.
 
 With early firing (:class:`EarlyFire`), the operator also emits provisional
 results of its open windows: each time the watermark passes a multiple of
-an event-time interval, or after every N input rows. The batch is split at
-those points and each part is processed as a batch of its own. So the
-provisional rows, like the final ones, do not depend on how the input was
-split into batches, and the final rows are those of a run without early
-firing.
+an event-time interval, or after every N input rows (see
+:mod:`workbench.runtime.early_fire`).
 """
 
 from __future__ import annotations
 
 import copy
 import heapq
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,6 +27,7 @@ from workbench.events.schema import Schema
 from workbench.events.time import MAX_WATERMARK, MIN_WATERMARK, to_ns
 from workbench.events.types import DataType
 from workbench.runtime.aggregate_state import AggregateState
+from workbench.runtime.early_fire import EarlyFire, process_with_early_fire
 from workbench.runtime.groups import GroupDictionary, SlotPool, WindowGroups
 from workbench.runtime.operator import Operator
 from workbench.runtime.slots import factorize_rows
@@ -43,24 +40,6 @@ from workbench.runtime.windows import (
 )
 from workbench.sql.aggregates import UserAggregateDef
 from workbench.sql.plan import WindowAggregate
-
-
-@dataclass(frozen=True)
-class EarlyFire:
-    """When a window aggregate emits provisional results of its open windows.
-
-    ``interval_ns``: each time the watermark passes a multiple of this much
-    event time. ``rows``: after every that many input rows. Zero turns a
-    trigger off. Only groups that received rows since the previous early
-    result are emitted.
-    """
-
-    interval_ns: int = 0
-    rows: int = 0
-
-    @property
-    def enabled(self) -> bool:
-        return self.interval_ns > 0 or self.rows > 0
 
 
 class _KeySet:
@@ -140,21 +119,14 @@ class WindowAggregateOperator(Operator):
         processing_time = self.node.window is not None and self.node.window.processing_time
         if early is None or not early.enabled or batch.final or processing_time:
             return [self._advance(batch)]
-        outputs: list[Batch] = []
-        start = 0
-        for boundary in self._early_boundaries(batch, early):
-            watermark = (
-                int(batch.row_watermarks[boundary]) if boundary < len(batch) else batch.watermark
-            )
-            part = _part(batch, start, boundary, watermark)
-            outputs.append(self._advance(part))
-            provisional = self._provisional(part)
-            if provisional is not None:
-                outputs.append(provisional)
-            start = boundary
-        if start < len(batch) or not outputs:
-            outputs.append(self._advance(_part(batch, start, len(batch), batch.watermark)))
-        return outputs
+        return process_with_early_fire(
+            batch,
+            early,
+            self.sequence,
+            self.watermark,
+            advance=self._advance,
+            provisional=self._provisional,
+        )
 
     def _advance(self, batch: Batch) -> Batch:
         """Count the rows of ``batch``, then fire the windows its end watermark closes."""
@@ -166,28 +138,6 @@ class WindowAggregateOperator(Operator):
         return output
 
     # Early results -------------------------------------------------------------------
-
-    def _early_boundaries(self, batch: Batch, early: EarlyFire) -> list[int]:
-        """Return the positions p (1 to len) after whose first p rows an early result is due.
-
-        The watermark after row ``p - 1`` is ``row_watermarks[p]``, or the
-        batch's watermark for the last row.
-        """
-        count = len(batch)
-        positions: set[int] = set()
-        if early.rows > 0 and count:
-            first = early.rows - self.sequence % early.rows
-            positions.update(range(first, count + 1, early.rows))
-        if early.interval_ns > 0:
-            after = np.empty(count + 1, dtype=np.int64)
-            after[0] = batch.row_watermarks[0] if count else self.watermark
-            after[1:count] = batch.row_watermarks[1:]
-            after[count] = batch.watermark
-            valid = after > MIN_WATERMARK
-            ticks = np.where(valid, after // early.interval_ns, np.iinfo(np.int64).min)
-            crossed = valid[1:] & valid[:-1] & (ticks[1:] > ticks[:-1])
-            positions.update((np.flatnonzero(crossed) + 1).tolist())
-        return sorted(positions)
 
     def _provisional(self, batch: Batch) -> Batch | None:
         """Return the current aggregates of the open groups that changed since the last early result."""
@@ -450,23 +400,6 @@ class WindowAggregateOperator(Operator):
         self.watermark = state["watermark"]
         self.sequence = state["sequence"]
         self._dirty = [set(dirty) for dirty in state.get("dirty", [[] for _ in self.sets])]
-
-
-def _part(batch: Batch, start: int, stop: int, watermark: int) -> Batch:
-    """Return rows [start, stop) of ``batch`` as a batch whose watermark is ``watermark``.
-
-    Only the part that reaches the batch's last row carries its end of input.
-    """
-    if start == 0 and stop == len(batch):
-        return batch
-    return Batch(
-        batch.data.iloc[start:stop].reset_index(drop=True),
-        batch.row_watermarks[start:stop],
-        watermark,
-        batch.ingest_ns,
-        batch.final and stop == len(batch),
-        None if batch.row_kinds is None else batch.row_kinds[start:stop],
-    )
 
 
 def _split(codes: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,109 @@
+"""Early firing of window aggregates: where in a batch provisional results are due.
+
+A window aggregate with early firing splits each batch at the points where
+an early result is due and processes each part as a batch of its own, then
+emits the provisional rows of its open windows. So the provisional rows,
+like the final ones, do not depend on how the input was split into batches,
+and the final rows are those of a run without early firing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from workbench.events.batch import Batch
+from workbench.events.time import MIN_WATERMARK
+
+
+@dataclass(frozen=True)
+class EarlyFire:
+    """When a window aggregate emits provisional results of its open windows.
+
+    ``interval_ns``: each time the watermark passes a multiple of this much
+    event time. ``rows``: after every that many input rows. Zero turns a
+    trigger off. Only groups that received rows since the previous early
+    result are emitted.
+    """
+
+    interval_ns: int = 0
+    rows: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.interval_ns > 0 or self.rows > 0
+
+
+def early_fire_points(batch: Batch, early: EarlyFire, sequence: int, watermark: int) -> list[int]:
+    """Return the positions p (1 to len) after whose first p rows an early result is due.
+
+    ``sequence`` is the number of rows the operator received before this
+    batch, and ``watermark`` its watermark before it. The watermark after
+    row ``p - 1`` is ``row_watermarks[p]``, or the batch's watermark for the
+    last row.
+    """
+    count = len(batch)
+    positions: set[int] = set()
+    if early.rows > 0 and count:
+        first = early.rows - sequence % early.rows
+        positions.update(range(first, count + 1, early.rows))
+    if early.interval_ns > 0:
+        after = np.empty(count + 1, dtype=np.int64)
+        after[0] = batch.row_watermarks[0] if count else watermark
+        after[1:count] = batch.row_watermarks[1:]
+        after[count] = batch.watermark
+        valid = after > MIN_WATERMARK
+        ticks = np.where(valid, after // early.interval_ns, np.iinfo(np.int64).min)
+        crossed = valid[1:] & valid[:-1] & (ticks[1:] > ticks[:-1])
+        positions.update((np.flatnonzero(crossed) + 1).tolist())
+    return sorted(positions)
+
+
+def process_with_early_fire(
+    batch: Batch,
+    early: EarlyFire,
+    sequence: int,
+    watermark: int,
+    *,
+    advance: Callable[[Batch], Batch],
+    provisional: Callable[[Batch], Batch | None],
+) -> list[Batch]:
+    """Split ``batch`` at its early-fire points, advance each part, then emit its provisional rows.
+
+    ``advance`` counts a part's rows and fires the windows its watermark
+    closes. ``provisional`` returns the early result after a part, or None.
+    """
+    outputs: list[Batch] = []
+    start = 0
+    for boundary in early_fire_points(batch, early, sequence, watermark):
+        part_watermark = (
+            int(batch.row_watermarks[boundary]) if boundary < len(batch) else batch.watermark
+        )
+        part = batch_part(batch, start, boundary, part_watermark)
+        outputs.append(advance(part))
+        early_rows = provisional(part)
+        if early_rows is not None:
+            outputs.append(early_rows)
+        start = boundary
+    if start < len(batch) or not outputs:
+        outputs.append(advance(batch_part(batch, start, len(batch), batch.watermark)))
+    return outputs
+
+
+def batch_part(batch: Batch, start: int, stop: int, watermark: int) -> Batch:
+    """Return rows [start, stop) of ``batch`` as a batch whose watermark is ``watermark``.
+
+    Only the part that reaches the batch's last row carries its end of input.
+    """
+    if start == 0 and stop == len(batch):
+        return batch
+    return Batch(
+        batch.data.iloc[start:stop].reset_index(drop=True),
+        batch.row_watermarks[start:stop],
+        watermark,
+        batch.ingest_ns,
+        batch.final and stop == len(batch),
+        None if batch.row_kinds is None else batch.row_kinds[start:stop],
+    )
