@@ -136,3 +136,52 @@ def test_tab_delimiter_escape(tmp_path: Path) -> None:
 def test_format_contradicting_connector() -> None:
     with pytest.raises(SourceError, match="contradicts"):
         validate_source_options({"connector": "csv", "format": "json", "path": "x"}, SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("connector", "format_name", "choices"),
+    [
+        ("pcap", "json", "use one of pcap, pcapng"),
+        ("syslog", "rfc9999", "use one of auth, rfc3164, rfc5424, syslog"),
+        ("access-log", "apache", "use one of access-log, combined, common"),
+    ],
+)
+def test_unknown_format_lists_connector(connector: str, format_name: str, choices: str) -> None:
+    options = {"connector": connector, "format": format_name, "path": "x"}
+    with pytest.raises(SourceError) as info:
+        validate_source_options(options, SCHEMA)
+    message = str(info.value)
+    assert message.startswith(f"unknown format {format_name!r}")
+    assert message.endswith(choices)
+
+
+@pytest.mark.parametrize(
+    ("connector", "key"),
+    [
+        ("pcap", "timezone"),
+        ("pcap", "timestamp.format"),
+        ("pcap", "timestamp.epoch-unit"),
+        ("zeek", "timezone"),
+        ("access-log", "timezone"),
+        ("syslog", "timestamp.format"),
+        ("syslog-auth", "timestamp.epoch-unit"),
+    ],
+)
+def test_conversion_option_rejected(connector: str, key: str) -> None:
+    options = {"connector": connector, "path": "x", key: "s"}
+    with pytest.raises(SourceError) as info:
+        validate_source_options(options, SCHEMA)
+    message = str(info.value)
+    assert message.startswith(f"unknown option {key!r} for connector {connector!r}")
+    valid = message.split("valid options: ")[1].split(", ")
+    assert "path" in valid
+    assert "timestamp.format" not in valid
+    assert "timestamp.epoch-unit" not in valid
+    assert ("timezone" in valid) == connector.startswith("syslog")
+
+
+def test_syslog_takes_timezone() -> None:
+    options = {"connector": "syslog", "path": "x", "timezone": "Europe/Berlin"}
+    validate_source_options(options, SCHEMA)
+    with pytest.raises(SourceError, match="use an IANA time zone"):
+        validate_source_options({**options, "timezone": "Nowhere/City"}, SCHEMA)

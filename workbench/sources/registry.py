@@ -7,6 +7,10 @@ names for short. Every file connector takes:
 ``path``
     a file, a directory (all its files, sorted by name) or a glob pattern;
     relative to the reader's base directory.
+
+CSV, JSON and Parquet also take these conversion options, and the syslog
+connectors take 'timezone' only (see ``FormatSpec.conversion_options``):
+
 ``timestamp.epoch-unit``
     unit of numbers in timestamp columns: 's', 'ms' (default), 'us' or 'ns'.
 ``timestamp.format``
@@ -78,7 +82,8 @@ from workbench.sources.zeek_reader import (
 
 FileOpener = Callable[[str, list[Path], Schema, Mapping[str, str], int], Reader]
 
-FILE_OPTIONS = frozenset({"path", "timestamp.epoch-unit", "timestamp.format", "timezone"})
+#: The options of every file connector besides 'path'; a FormatSpec names the ones it takes.
+CONVERSION_OPTIONS = frozenset({"timestamp.epoch-unit", "timestamp.format", "timezone"})
 TIME_COLUMN = "ts"
 _BOOLEAN_TEXT = {"true": True, "false": False}
 
@@ -93,6 +98,8 @@ class FormatSpec:
     ``ts`` by ``watermark_delay`` unless the 'watermark.delay' option or a
     WATERMARK clause says otherwise. ``formats`` are the values, besides the
     format's own name, that its connector accepts as 'format'.
+    ``conversion_options`` are the ones of :data:`CONVERSION_OPTIONS` that its
+    reader applies; a table of this format rejects the others.
     """
 
     name: str
@@ -102,6 +109,7 @@ class FormatSpec:
     schema: Callable[[Mapping[str, str]], Schema] | None = None
     watermark_delay: str = "0 s"
     formats: frozenset[str] = frozenset()
+    conversion_options: frozenset[str] = CONVERSION_OPTIONS
 
 
 def _conform_options(options: Mapping[str, str]) -> ConformOptions:
@@ -219,10 +227,21 @@ register_format(
         schema=pcap_schema,
         watermark_delay=PCAP_WATERMARK_DELAY,
         formats=frozenset({"pcapng"}),
+        conversion_options=frozenset(),
     )
 )
+# Zeek logs store times as epoch seconds and access logs with a UTC offset,
+# so neither reader reads 'timezone', 'timestamp.format' or 'timestamp.epoch-unit'.
 register_format(
-    FormatSpec("zeek", ZEEK_OPTIONS, open_zeek, validate_zeek, zeek_schema, ZEEK_WATERMARK_DELAY)
+    FormatSpec(
+        "zeek",
+        ZEEK_OPTIONS,
+        open_zeek,
+        validate_zeek,
+        zeek_schema,
+        ZEEK_WATERMARK_DELAY,
+        conversion_options=frozenset(),
+    )
 )
 register_format(
     FormatSpec(
@@ -233,6 +252,7 @@ register_format(
         syslog_schema,
         SYSLOG_WATERMARK_DELAY,
         frozenset(SYSLOG_FORMATS) - {"syslog"},
+        conversion_options=frozenset({"timezone"}),
     )
 )
 register_format(
@@ -243,6 +263,7 @@ register_format(
         validate_syslog_auth,
         auth_schema,
         SYSLOG_WATERMARK_DELAY,
+        conversion_options=frozenset({"timezone"}),
     )
 )
 register_format(
@@ -254,6 +275,7 @@ register_format(
         access_log_schema,
         ACCESS_LOG_WATERMARK_DELAY,
         frozenset(NAMED_FORMATS),
+        conversion_options=frozenset(),
     )
 )
 
@@ -294,10 +316,10 @@ def _format_of(options: Mapping[str, str]) -> FormatSpec:
         name = options.get("format", connector)
         if name != connector and name not in spec.formats:
             if spec.formats:
-                choices = ", ".join(sorted(spec.formats))
+                choices = sorted({connector, *spec.formats})
                 message = (
-                    f"unknown format {name!r}{suggest(name, sorted(spec.formats))} "
-                    f"for connector {connector!r}; use one of {choices}"
+                    f"unknown format {name!r}{suggest(name, choices)} "
+                    f"for connector {connector!r}; use one of {', '.join(choices)}"
                 )
             else:
                 message = f"option 'format' = {name!r} contradicts 'connector' = {connector!r}"
@@ -321,7 +343,9 @@ def validate_source_options(options: Mapping[str, str], schema: Schema) -> None:
         return
     spec = _format_of(options)
     connector = options["connector"]
-    valid = sorted({"connector", "format", "retain", *FILE_OPTIONS, *spec.options})
+    valid = sorted(
+        {"connector", "format", "retain", "path", *spec.conversion_options, *spec.options}
+    )
     if spec.schema is not None:
         valid = sorted({*valid, "watermark.delay"})
     for key in options:
