@@ -291,6 +291,24 @@ def test_not_a_zeek_log(tmp_path: Path) -> None:
         reader_schema({"connector": "zeek", "path": str(path)})
 
 
+@pytest.mark.parametrize(
+    ("name", "data", "expected"),
+    [
+        ("conn.log", b"", "the file is empty"),
+        ("conn.log.gz", gzip.compress(b""), "the file is empty"),
+        ("conn.log", b"\n  \n", "the file contains only blank lines"),
+    ],
+)
+def test_empty_zeek_log(tmp_path: Path, name: str, data: bytes, expected: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(SourceError) as info:
+        reader_schema({"connector": "zeek", "path": str(path)})
+    message = str(info.value)
+    assert message.startswith(f"'{path}' is not a Zeek log: {expected}")
+    assert "first line" not in message
+
+
 # JSON ---------------------------------------------------------------------------------
 
 

@@ -187,11 +187,15 @@ def inspect_log(path: Path, sample_lines: int = DEFAULT_SAMPLE_LINES) -> LogFile
     samples: list[dict[str, Any]] = []
     file = CountingFile(path)
     skipped = 0
+    lines_read = 0
+    blank_only = True
     try:
         for raw in _head_lines(file):
+            lines_read += 1
             line = raw.decode("utf-8", errors="replace").rstrip("\r")
             if not line.strip():
                 continue
+            blank_only = False
             if line.startswith("#") and not samples:
                 header = header.with_line(line)
                 continue
@@ -214,6 +218,13 @@ def inspect_log(path: Path, sample_lines: int = DEFAULT_SAMPLE_LINES) -> LogFile
         path_value = samples[0].get("_path")
         log_type = path_value if isinstance(path_value, str) else _log_type_from_name(path)
         return LogFile(path, "json", log_type, json_schema(samples))
+    if blank_only:
+        content = "is empty" if lines_read == 0 else "contains only blank lines"
+        message = (
+            f"'{path}' is not a Zeek log: the file {content}; point 'path' at logs "
+            "with a '#fields' header or JSON objects"
+        )
+        raise SourceError(message)
     message = (
         f"'{path}' is not a Zeek log: it has no '#fields' header and its first line is "
         "not a JSON object"
