@@ -434,7 +434,14 @@ class Session:
         if what == "VIEWS":
             return TableResult(pd.DataFrame({"view name": [v.name for v in self.catalog.views()]}))
         if what == "FUNCTIONS":
-            names = sorted({*self.functions.names(), *BUILTIN_AGGREGATES, *self.user_aggregates})
+            names = sorted(
+                {
+                    *self.functions.names(),
+                    *self.functions.table_function_names(),
+                    *BUILTIN_AGGREGATES,
+                    *self.user_aggregates,
+                }
+            )
             return TableResult(pd.DataFrame({"function name": names}))
         if what == "QUERIES":
             rows = [
@@ -853,6 +860,25 @@ class Session:
         """Add an aggregate function: ``factory()`` makes one accumulator object per group."""
         kind = parse_type(result_type) if isinstance(result_type, str) else result_type
         self.user_aggregates[name.upper()] = UserAggregateDef(name.upper(), factory, kind, arity)
+
+    def register_table_function(
+        self,
+        name: str,
+        func: Callable[..., Iterable[Any] | None],
+        *,
+        returns: str | DataType | Mapping[str, str | DataType],
+    ) -> None:
+        """Add a table function for ``LATERAL TABLE(name(...))``.
+
+        ``func`` is called once per input row with that row's argument values
+        (None for NULL) and returns an iterable of output rows: tuples or
+        lists in column order, dicts by column name, or plain values when
+        there is one column. ``returns`` declares the output columns, as
+        ``'ROW<word STRING, length INT>'``, a mapping of names to types, or
+        one type for a single column named ``f0``. Raises ValueError for an
+        invalid name or declaration.
+        """
+        self.functions.register_table_function(name, func, returns)
 
     def tables(self) -> pd.DataFrame:
         rows = [

@@ -22,6 +22,7 @@ from workbench.events.types import TypeKind
 from workbench.runtime.calc import CalcOperator
 from workbench.runtime.group_aggregate import GroupAggregateOperator
 from workbench.runtime.interval_join import IntervalJoinOperator
+from workbench.runtime.lateral import LateralJoinOperator
 from workbench.runtime.lookup_join import LookupJoinOperator
 from workbench.runtime.match_recognize import MatchRecognizeOperator
 from workbench.runtime.operator import Operator
@@ -271,6 +272,8 @@ class Compiler:
             return RegularJoinOperator(self._name("join"), node, self.time_zone)
         if isinstance(node, p.Unnest):
             return UnnestOperator(self._name("unnest"), node, self.time_zone)
+        if isinstance(node, p.LateralJoin):
+            return LateralJoinOperator(self._name("lateral"), node, self.time_zone)
         if isinstance(node, p.WindowJoin):
             return WindowJoinOperator(
                 self._name("window-join"), node, self.time_zone, self._zone(node)

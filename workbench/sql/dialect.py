@@ -187,6 +187,40 @@ class FlinkParser(parser.Parser):
                 tvf.append("joins", join)
         return tvf
 
+    def _parse_lateral(self) -> exp.Lateral | None:
+        """Parse ``LATERAL TABLE(f(args)) [AS] s (a, b)`` with ``f`` a plain call.
+
+        A table function may share its name with a built-in scalar function
+        (SPLIT, say), so its call is read as a plain call, without the
+        built-in's argument rules. Other LATERAL forms parse as in sqlglot.
+        """
+        index = self._index
+        if not (
+            self._match(TokenType.LATERAL)
+            and self._curr
+            and self._curr.text.upper() == "TABLE"
+            and self._next
+            and self._next.token_type == TokenType.L_PAREN
+        ):
+            self._retreat(index)
+            return super()._parse_lateral()
+        table_token = self._curr
+        self._advance(2)
+        name_token = self._curr
+        if name_token is None or not (self._next and self._next.token_type == TokenType.L_PAREN):
+            self.raise_error("Expecting a table function call in LATERAL TABLE(...)")
+            return None
+        self._advance(2)
+        arguments = self._parse_csv(self._parse_assignment)
+        self._match_r_paren()
+        self._match_r_paren()
+        call = exp.Anonymous(this=name_token.text, expressions=arguments)
+        self._add_meta(call, name_token)
+        wrapper = exp.Anonymous(this="TABLE", expressions=[call])
+        self._add_meta(wrapper, table_token)
+        alias = self._parse_table_alias()
+        return self.expression(exp.Lateral(this=wrapper, view=False, outer=False, alias=alias))
+
     def _parse_window_tvf(self) -> WindowTVF | None:
         """Parse ``TABLE(TUMBLE(...))`` or a bare ``TUMBLE(TABLE ...)`` in FROM."""
         index = self._index

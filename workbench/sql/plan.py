@@ -585,6 +585,67 @@ class Unnest(PlanNode):
         return text + ")"
 
 
+@dataclass(frozen=True)
+class LateralSource:
+    """The rows a lateral join generates for one input row.
+
+    ``kind`` is 'function' (a user table function ``function`` called with
+    ``args``), 'unnest' (the elements of ``args[0]``, with a 1-based
+    position column last when ``ordinality``) or 'values' (one row per
+    entry of ``rows``). ``columns`` and ``types`` describe the generated
+    columns. Every expression reads the input row's columns.
+    """
+
+    kind: Literal["function", "unnest", "values"]
+    columns: tuple[str, ...]
+    types: tuple[DataType, ...]
+    function: str = ""
+    args: tuple[Expr, ...] = ()
+    rows: tuple[tuple[Expr, ...], ...] = ()
+    ordinality: bool = False
+
+    def describe(self) -> str:
+        if self.kind == "function":
+            return f"{self.function}({', '.join(str(arg) for arg in self.args)})"
+        if self.kind == "unnest":
+            return f"UNNEST({self.args[0]})" + (" WITH ORDINALITY" if self.ordinality else "")
+        rows = ", ".join("(" + ", ".join(str(item) for item in row) + ")" for row in self.rows)
+        return f"VALUES {rows}"
+
+
+@dataclass(frozen=True)
+class LateralJoin(PlanNode):
+    """A lateral join (Flink's Correlate): each input row with the rows generated for it.
+
+    The generated rows get ``source.columns`` next to the input's columns.
+    ``condition`` (a lateral subquery's WHERE) keeps some of them, and
+    ``outputs`` computes the appended columns from the input and generated
+    columns. With ``outer`` (LEFT JOIN ... ON TRUE) an input row without a
+    generated row that passes comes out once, its appended columns NULL.
+    """
+
+    input: PlanNode
+    source: LateralSource
+    outputs: tuple[tuple[str, Expr], ...]
+    condition: Expr | None = None
+    outer: bool = False
+
+    def inputs(self) -> tuple[PlanNode, ...]:
+        return (self.input,)
+
+    def label(self) -> str:
+        join = "LeftOuterJoin" if self.outer else "InnerJoin"
+        generated = ", ".join(self.source.columns)
+        text = f"Correlate(invocation=[{self.source.describe()}], columns=[{generated}]"
+        if self.condition is not None:
+            text += f", where=[{self.condition}]"
+        selected = ", ".join(
+            name if str(expression) == name else f"{expression} AS {name}"
+            for name, expression in self.outputs
+        )
+        return text + f", select=[{selected}], joinType=[{join}])"
+
+
 def _signed_duration(ns: int) -> str:
     if ns == 0:
         return "0 s"

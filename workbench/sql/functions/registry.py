@@ -22,6 +22,12 @@ from workbench.sql.functions.base import (
     objects_to_series,
 )
 from workbench.sql.functions.catalog import builtin_functions
+from workbench.sql.functions.table import (
+    Returns,
+    TableFunctionDef,
+    define_table_function,
+    remember_table_function,
+)
 from workbench.sql.sqltypes import parse_type
 
 logger = logging.getLogger("workbench")
@@ -99,6 +105,7 @@ class FunctionRegistry:
 
     def __init__(self, functions: Iterable[ScalarFunction] = (), *, builtins: bool = True) -> None:
         self._functions: dict[str, ScalarFunction] = {}
+        self._table_functions: dict[str, TableFunctionDef] = {}
         if builtins:
             for function in builtin_functions():
                 self._functions[function.name] = function
@@ -126,7 +133,24 @@ class FunctionRegistry:
         return sorted(self._functions)
 
     def copy(self) -> FunctionRegistry:
-        return FunctionRegistry(self._functions.values(), builtins=False)
+        copied = FunctionRegistry(self._functions.values(), builtins=False)
+        copied._table_functions = dict(self._table_functions)
+        return copied
+
+    def register_table_function(
+        self, name: str, func: Callable[..., Iterable[Any] | None], returns: Returns
+    ) -> TableFunctionDef:
+        """Add a user-defined table function (see :func:`define_table_function`)."""
+        definition = define_table_function(name, func, returns)
+        self._table_functions[definition.name] = definition
+        remember_table_function(definition)
+        return definition
+
+    def table_function(self, name: str) -> TableFunctionDef | None:
+        return self._table_functions.get(name.upper())
+
+    def table_function_names(self) -> list[str]:
+        return sorted(self._table_functions)
 
     def infer(
         self, name: str, arg_types: Sequence[DataType], options: Options | None = None

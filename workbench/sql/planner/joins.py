@@ -32,6 +32,7 @@ from workbench.sql.plan import (
 )
 from workbench.sql.planner.context import PlanContext
 from workbench.sql.planner.join_inputs import combine_inputs
+from workbench.sql.planner.lateral import plan_lateral
 from workbench.sql.planner.lookup import plan_lookup_join
 from workbench.sql.planner.relations import plan_relation
 from workbench.sql.planner.scope import Scope, ScopeColumn
@@ -82,9 +83,8 @@ def _plan_join(
         plan, scope = plan_unnest(ctx, left, left_scope, join, target)
         return plan, scope, where
     if isinstance(target, exp.Lateral):
-        raise ctx.unsupported(
-            "LATERAL is not supported", target, hint="expand arrays with CROSS JOIN UNNEST(...)"
-        )
+        plan, scope = plan_lateral(ctx, left, left_scope, join, target)
+        return plan, scope, where
     if isinstance(target, exp.Table) and target.args.get("version") is not None:
         on = join.args.get("on")
         plan, scope = plan_lookup_join(

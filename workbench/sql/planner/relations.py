@@ -43,7 +43,12 @@ def plan_relation(ctx: PlanContext, node: exp.Expr) -> tuple[PlanNode, Scope]:
     if isinstance(node, exp.Values):
         return _plan_values(ctx, node)
     if isinstance(node, (exp.Unnest, exp.Lateral)):
-        raise ctx.unsupported("UNNEST and LATERAL are not supported yet", node)
+        word = "UNNEST" if isinstance(node, exp.Unnest) else "LATERAL"
+        raise ctx.unsupported(
+            f"{word} needs a table before it in FROM",
+            node,
+            hint=f"join it to the rows it reads, as in FROM t CROSS JOIN {word} ...",
+        )
     raise ctx.unsupported(f"cannot read from {node.sql()!r}", node)
 
 
