@@ -17,6 +17,7 @@ from tests.support.shared import require
 from workbench import Session
 from workbench.errors import SourceError
 from workbench.results import QueryResult, TableResult
+from workbench.sources.live.syslog_lines import SyslogLines, live_syslog_schema
 from workbench.sources.read import FileContents, read_file
 from workbench.sources.registry import open_reader, reader_schema
 from workbench.sources.syslog_reader import AUTH_COLUMNS, SYSLOG_COLUMNS, SyslogReader
@@ -462,6 +463,36 @@ def test_repeated_message_decoded(tmp_path: Path) -> None:
     assert auth["repeats"].tolist() == [3, 2]
     plain = read(path, **{"syslog.year": "2017"}).rows
     assert plain["message"][1] == "message repeated 2 times: [ Server listening]"
+
+
+def test_invalid_utf8_kept_escaped(tmp_path: Path) -> None:
+    data = (
+        b"Mar 27 13:06:56 host sshd[1]: Failed password for J\xf6rg from 1.2.3.4 port 6 ssh2\n"
+        b"Mar 27 13:06:57 h\xe9st sshd[1]: Failed password for J\xc3\xb6rg from 1.2.3.4 port 7 ssh2\n"
+        b"not \xff syslog\n"
+    )
+    path = tmp_path / "auth.log"
+    path.write_bytes(data)
+    contents = read(path, "syslog-auth", **{"syslog.year": "2017"})
+    rows = contents.rows
+    assert rows["user"].tolist() == ["J\\xf6rg", "J\u00f6rg"]
+    assert rows["message"][0] == "Failed password for J\\xf6rg from 1.2.3.4 port 6 ssh2"
+    assert rows["host"].tolist() == ["host", "h\\xe9st"]
+    assert contents.rejected["line"].tolist() == [3]
+    assert contents.rejected["raw"][0] == "not \\xff syslog"
+    assert contents.rejected["reason"][0].startswith("not a syslog line: 'not \\\\xff syslog'")
+
+
+def test_live_invalid_utf8_kept_escaped() -> None:
+    options = {"format": "auth", "syslog.year": "2017"}
+    schema = live_syslog_schema(options)
+    assert schema is not None
+    lines = SyslogLines("auth", schema, options)
+    frame, failures = lines.parse(
+        [b"Mar 27 13:06:56 host sshd[1]: Failed password for J\xf6rg from 1.2.3.4 port 6 ssh2"]
+    )
+    assert failures == []
+    assert frame["user"].tolist() == ["J\\xf6rg"]
 
 
 # Real data -----------------------------------------------------------------------------

@@ -48,11 +48,15 @@ _BLANK_LINE = r"^\s*$"
 
 @dataclass(frozen=True)
 class Lines:
-    """The non-blank lines of a block: their text and their record numbers in the block."""
+    """The non-blank lines of a block: their text and their record numbers in the block.
+
+    ``errors`` is the codec error handler that decoded bytes that are not valid UTF-8.
+    """
 
     block: Block
     records: np.ndarray
     text: pa.Array
+    errors: str = "replace"
 
     def __len__(self) -> int:
         return len(self.records)
@@ -63,24 +67,26 @@ class Lines:
         return np.asarray(self.block.index.lines[self.records], dtype=np.int64)
 
     def raw(self, position: int) -> str:
-        """Return the text of one line as written, invalid UTF-8 replaced."""
-        return record_text(self.block.data, self.block.index, int(self.records[position]))
+        """Return the text of one line as written, invalid UTF-8 decoded as in ``text``."""
+        record = int(self.records[position])
+        return record_text(self.block.data, self.block.index, record, self.errors)
 
     def raws(self, positions: np.ndarray) -> RecordTexts:
-        return RecordTexts(self.block.data, self.block.index, self.records[positions])
+        return RecordTexts(self.block.data, self.block.index, self.records[positions], self.errors)
 
     def select(self, positions: np.ndarray) -> Lines:
         """Return the lines at ``positions``, in that order."""
         taken = self.text.take(pa.array(positions, type=pa.int64()))
-        return Lines(self.block, self.records[positions], taken)
+        return Lines(self.block, self.records[positions], taken, self.errors)
 
 
-def block_text(block: Block) -> pa.Array:
+def block_text(block: Block, errors: str = "replace") -> pa.Array:
     """Return every record of a block as one large_string array, without line terminators.
 
     The bytes of the records are gathered with numpy and wrapped as Arrow
     buffers, so no Python string is made per line. A block that is not valid
-    UTF-8 is decoded line by line with U+FFFD for the invalid bytes.
+    UTF-8 is decoded line by line, the invalid bytes handled by the codec
+    error handler ``errors``: 'replace' gives U+FFFD, 'backslashreplace' '\\xNN'.
     """
     index = block.index
     starts = np.asarray(index.starts, dtype=np.int64)
@@ -98,21 +104,21 @@ def block_text(block: Block) -> pa.Array:
     try:
         values.decode("utf-8")
     except UnicodeDecodeError:
-        texts = [record_text(block.data, index, record) for record in range(len(index))]
+        texts = [record_text(block.data, index, record, errors) for record in range(len(index))]
         return pa.array(texts, type=pa.large_string())
     return pa.LargeStringArray.from_buffers(
         len(starts), pa.py_buffer(offsets.tobytes()), pa.py_buffer(values)
     )
 
 
-def block_lines(block: Block) -> tuple[Lines, int]:
+def block_lines(block: Block, errors: str = "replace") -> tuple[Lines, int]:
     """Return the non-blank lines of a block and the number of blank (or all-space) lines."""
-    text = block_text(block)
+    text = block_text(block, errors)
     blank = pc.match_substring_regex(text, _BLANK_LINE).to_numpy(zero_copy_only=False)
     if not blank.any():
-        return Lines(block, np.arange(len(text), dtype=np.int64), text), 0
+        return Lines(block, np.arange(len(text), dtype=np.int64), text, errors), 0
     records = np.flatnonzero(~blank).astype(np.int64)
-    return Lines(block, records, text.filter(pa.array(~blank))), int(blank.sum())
+    return Lines(block, records, text.filter(pa.array(~blank)), errors), int(blank.sum())
 
 
 class LogReader(FileReader):
@@ -124,6 +130,9 @@ class LogReader(FileReader):
     Blank lines are skipped and counted in ``counters.lines_skipped``, so rows
     read, rows rejected and lines skipped add up to the lines of the files.
     """
+
+    #: The codec error handler for bytes that are not valid UTF-8, see :func:`block_text`.
+    decode_errors = "replace"
 
     def __init__(
         self,
@@ -143,7 +152,7 @@ class LogReader(FileReader):
     def _read_file(self, file: CountingFile) -> Iterator[pd.DataFrame]:
         self._start_file(file)
         for block in iter_blocks(file, block_bytes=self.block_bytes):
-            lines, blank = block_lines(block)
+            lines, blank = block_lines(block, self.decode_errors)
             self.counters.lines_skipped += blank
             if not len(lines):
                 continue

@@ -129,12 +129,19 @@ def iter_blocks(
 
 
 class RecordTexts(Sequence[str]):
-    """The decoded text of selected records of a block, built when accessed."""
+    """The decoded text of selected records of a block, built when accessed.
 
-    def __init__(self, data: bytes, index: RecordIndex, records: np.ndarray) -> None:
+    ``errors`` is the codec error handler for bytes that are not valid UTF-8,
+    as in :meth:`bytes.decode`.
+    """
+
+    def __init__(
+        self, data: bytes, index: RecordIndex, records: np.ndarray, errors: str = "replace"
+    ) -> None:
         self._data = data
         self._index = index
         self._records = records
+        self._errors = errors
 
     def __len__(self) -> int:
         return len(self._records)
@@ -149,9 +156,10 @@ class RecordTexts(Sequence[str]):
         if isinstance(position, slice):
             return [self[i] for i in range(*position.indices(len(self)))]
         record = int(self._records[position])
-        return record_text(self._data, self._index, record)
+        return record_text(self._data, self._index, record, self._errors)
 
 
-def record_text(data: bytes, index: RecordIndex, record: int) -> str:
+def record_text(data: bytes, index: RecordIndex, record: int, errors: str = "replace") -> str:
+    """Return one record decoded as UTF-8, invalid bytes handled by the codec handler ``errors``."""
     start, stop = int(index.starts[record]), int(index.stops[record])
-    return data[start:stop].decode("utf-8", errors="replace")
+    return data[start:stop].decode("utf-8", errors=errors)

@@ -24,6 +24,10 @@ The 'auth' format adds the fields of sshd, sudo, su, login and PAM lines
 (see :data:`AUTH_RULES`). rsyslog writes identical consecutive messages once
 as ``message repeated N times: [ message]``, which stands for N occurrences:
 the row keeps the inner message and ``repeats`` = N (1 for other lines).
+
+A byte that is not valid UTF-8 reads as the text ``\\xNN`` (``J\\xf6rg`` for
+Latin-1 ``Jörg``), the text that the Zeek and access-log readers keep for
+escaped bytes that are not valid UTF-8.
 """
 
 from __future__ import annotations
@@ -413,6 +417,10 @@ _AUTH_FIELDS = ("user", "ip", "port", "method", "command")
 
 class SyslogReader(LogReader):
     """Reads syslog files (gzip-compressed when named '*.gz') line by line, see the module text."""
+
+    # Syslog daemons pass on the bytes each program sends, such as Latin-1 user
+    # names, so a byte that is not valid UTF-8 stays visible as '\xNN'.
+    decode_errors = "backslashreplace"
 
     def __init__(
         self,

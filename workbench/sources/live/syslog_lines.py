@@ -39,10 +39,12 @@ def live_syslog_schema(options: Mapping[str, str]) -> Schema | None:
 class _MemoryFile(CountingFile):
     """The lines of one micro-batch, read by the file reader as if they were a file."""
 
+    # CountingFile.__init__ opens ``path``, so this sets the attributes it sets instead.
     def __init__(self, name: str, data: bytes) -> None:
         self.path = Path(name)
         self._raw = io.BytesIO(data)
-        self._stream = self._raw
+        self._gzip = None
+        self.on_end = None
 
 
 class SyslogLines:
