@@ -273,7 +273,7 @@ def test_nginx_iso_and_msec_times(tmp_path: Path) -> None:
 def test_pattern_regex_has_one_group_per_directive() -> None:
     compiled = compile_pattern('%h "%r" %>s', "x")
     assert compiled.regex == (
-        r'^(?P<f0>[^\ ]*)\ "(?P<f2>[^"\\]*(?:\\.[^"\\]*)*)"\ (?P<f4>-|\d{1,18})\s*$'
+        r'^(?P<f0>[^\ ]*)\ "(?P<f2>[^"\\]*(?:\\.[^"\\]*)*)"\ (?P<f4>-|\d+)\s*$'
     )
 
 
@@ -414,3 +414,24 @@ def test_rejections_from_directory_name_file(tmp_path: Path) -> None:
         assert len(reasons) == 2
         assert reasons[0].startswith("a.log: line does not match")
         assert reasons[1].startswith("b.log: column 'status': invalid INT value")
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (
+            "12345678901234567890123",
+            "column 'bytes': invalid BIGINT value '12345678901234567890123'",
+        ),
+        ("9223372036854775808", "column 'bytes': invalid BIGINT value '9223372036854775808'"),
+    ],
+)
+def test_oversized_bytes_rejected(tmp_path: Path, value: str, reason: str) -> None:
+    good = '1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 2326 "-" "x"\n'
+    largest = good.replace(" 2326 ", " 9223372036854775807 ")
+    path = tmp_path / "access.log"
+    path.write_text(good.replace(" 2326 ", f" {value} ") + largest)
+    contents = read_file(path, "access-log", {})
+    assert contents.rows["bytes"].tolist() == [9223372036854775807]
+    assert contents.rejected["line"].tolist() == [1]
+    assert contents.rejected["reason"].tolist() == [reason]

@@ -336,7 +336,9 @@ def _piece(tokens: list[Token], index: int) -> str:
     if kind == "epoch_time":
         return rf"(?P<{group}>{_EPOCH_TIME})"
     if kind in _NUMBER_KINDS:
-        number = r"\d{1,18}(?:\.\d{1,9})?" if kind == "double" else r"\d{1,18}"
+        # Any number of digits matches, so that a value out of the column's range
+        # is rejected by the type conversion with the column and the value.
+        number = r"\d+(?:\.\d+)?" if kind == "double" else r"\d+"
         return rf"(?P<{group}>-|{number})"
     if before.endswith('"') and after.startswith('"'):
         return rf"(?P<{group}>{_QUOTED})"
