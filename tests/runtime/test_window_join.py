@@ -77,6 +77,31 @@ def test_semi_and_anti_window_joins() -> None:
     assert found["not exists"] == [("L1",), ("L2",)]
 
 
+def test_not_in_is_null_aware() -> None:
+    # Window 0: the right side holds a NULL, so NOT IN passes no left row there.
+    # Window 300: L2 has no partner, and the NULL left key of L4 has partners.
+    left = pd.DataFrame(
+        {"ts": at(120, 360, 180, 400), "num": [1, 2, 3, None], "id": ["L1", "L2", "L3", "L4"]}
+    )
+    right = pd.DataFrame({"ts": at(60, 240, 320), "num": [None, 3, 4], "id": ["R0", "R3", "R4"]})
+    session = session_with({"lt": left, "rt": right}, delay="5 min")
+    correlated = "L.window_start = R.window_start AND L.window_end = R.window_end"
+    not_in = query(
+        session,
+        f"SELECT L.id FROM {tumble('lt')} AS L WHERE "
+        f"L.num NOT IN (SELECT num FROM {tumble('rt')} AS R WHERE {correlated})",
+    )
+    not_exists = query(
+        session,
+        f"SELECT L.id FROM {tumble('lt')} AS L WHERE NOT EXISTS (SELECT * FROM {tumble('rt')} "
+        f"AS R WHERE L.num = R.num AND {correlated})",
+    )
+
+    assert sorted(records(not_in.to_pandas())) == [("L2",)]
+    assert "nullAware=[true]" in not_in.explain()
+    assert sorted(records(not_exists.to_pandas())) == [("L1",), ("L2",), ("L4",)]
+
+
 def test_semi_join_explain() -> None:
     result = query(
         _session(),  # type: ignore[arg-type]

@@ -40,6 +40,7 @@ class WindowJoinOperator(JoinOperator):
         self.windows = (node.left_window, node.right_window)
         self.clock = WindowClock(zone)
         self.precision = node.precision_ns
+        self.null_aware = node.null_aware
         # The window bounds join like keys, after the ON clause's own keys.
         self.states = (
             SideState(node.left.schema, len(node.left_keys) + 2),
@@ -107,6 +108,8 @@ class WindowJoinOperator(JoinOperator):
                 frame = frame[keep].reset_index(drop=True)
                 pieces.append(Piece(frame, self._after(left.times[left_rows[probe]], marks), 0))
         kind = self.node.kind
+        if kind == "ANTI" and self.null_aware:
+            left_matched = self._blocked(left_rows, right_rows, left_frame, right_frame)
         if kind in ("SEMI", "ANTI"):
             chosen = left_matched if kind == "SEMI" else ~left_matched
             rows = np.flatnonzero(chosen)
@@ -123,6 +126,43 @@ class WindowJoinOperator(JoinOperator):
         left.keep(~left_due)
         right.keep(~right_due)
         return pieces
+
+    def _blocked(
+        self,
+        left_rows: np.ndarray,
+        right_rows: np.ndarray,
+        left_frame: pd.DataFrame,
+        right_frame: pd.DataFrame,
+    ) -> np.ndarray:
+        """Return the left rows that NOT IN rejects: a partner is equal, or either key is NULL.
+
+        Partners share the window and the other keys and satisfy the rest of
+        the condition; the NOT IN key is the first key column, ``k0``.
+        """
+        left, right = self.states
+        left_keys = left.keys.take(left_rows).reset_index(drop=True)
+        right_keys = right.keys.take(right_rows).reset_index(drop=True)
+        others = [name for name in left_keys.columns if name != "k0"]
+        left_codes, right_codes = key_codes(left_keys[others], right_keys[others])
+        probe, build = range_pairs(
+            left_codes,
+            np.zeros(len(left_rows), dtype=np.int64),
+            np.zeros(len(left_rows), dtype=np.int64),
+            right_codes,
+            np.zeros(len(right_rows), dtype=np.int64),
+        )
+        blocked = np.zeros(len(left_rows), dtype=bool)
+        if len(probe) == 0:
+            return blocked
+        frame = self._pairs(left_frame.take(probe), right_frame.take(build), len(probe))
+        keep = self.matching(frame)
+        probe, build = probe[keep], build[keep]
+        outer = left_keys["k0"].take(probe).reset_index(drop=True)
+        inner = right_keys["k0"].take(build).reset_index(drop=True)
+        unknown = outer.isna().to_numpy(dtype=bool) | inner.isna().to_numpy(dtype=bool)
+        equal = outer.eq(inner).fillna(False).to_numpy(dtype=bool)
+        blocked[probe[unknown | equal]] = True
+        return blocked
 
     def _pairs(self, left: pd.DataFrame, right: pd.DataFrame, rows: int) -> pd.DataFrame:
         """Return candidate pairs with both sides' columns, for the ON condition."""

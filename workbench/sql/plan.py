@@ -447,10 +447,14 @@ class WindowJoin(Join):
     right_window: tuple[str, str]
     window: WindowSpec
     precision_ns: int = 1_000_000
+    #: NOT IN: a left row passes only when every partner's key is known and differs.
+    null_aware: bool = False
 
     def label(self) -> str:
         parts = self._common()
         parts.insert(0, f"window=[{self.window.describe()}]")
+        if self.null_aware:
+            parts.append("nullAware=[true]")
         return "WindowJoin(" + ", ".join(parts) + ")"
 
 

@@ -10,6 +10,7 @@ candidate pair.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -182,14 +183,12 @@ def _subquery_join(
     conjuncts = _conjuncts(where.this) if where is not None else []
     extra: list[tuple[Expr, Expr, exp.Expr]] = []
     if isinstance(node, exp.In):
-        # NOTE: NOT IN runs as an anti join that is not NULL-aware: where the
-        # subquery returns a NULL, standard SQL and Flink pass no row.
         if len(query.expressions) != 1:
             raise ctx.invalid("the subquery of IN must select one column", query)
         outer = ctx.compile(node.this, left_scope)
         inner = ctx.compile(query.expressions[0].unalias(), right_scope)
         extra.append((outer, inner, node))
-    return _build_join(
+    planned, scope = _build_join(
         ctx,
         node,
         kind,
@@ -200,6 +199,11 @@ def _subquery_join(
         conjuncts=conjuncts,
         extra_keys=extra,
     )
+    if isinstance(node, exp.In) and kind == "ANTI" and isinstance(planned, WindowJoin):
+        # NOT IN compares with every partner: a NULL on either side makes the
+        # comparison unknown, so the row does not pass, as in standard SQL.
+        planned = dataclasses.replace(planned, null_aware=True)
+    return planned, scope
 
 
 def _build_join(
