@@ -34,6 +34,7 @@ MODULE_LAYERS = {
     "results": "session",
     "runner": "session",
     "live": "session",
+    "retain": "session",
     "settings": "session",
     "cli": "cli",
 }
