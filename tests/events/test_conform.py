@@ -165,3 +165,29 @@ def test_convert_column_dtype(values: list[str], dtype: t.DataType, expected: st
     conversion = convert_column(pd.Series(values), dtype, ConformOptions())
     assert str(conversion.values.dtype) == expected
     assert not conversion.failed.any()
+
+
+def test_conform_rejects_container_value_row() -> None:
+    schema = Schema.of([("id", t.BIGINT), ("tags", t.map_of(t.STRING, t.STRING))])
+    tags = np.empty(4, dtype=object)
+    tags[0] = {"env": "prod"}
+    tags[1] = pd.Series({"env": 1})
+    tags[2] = pd.Series([], dtype=object)
+    tags[3] = np.array([1, 2])
+    extra = np.empty(4, dtype=object)
+    extra[:] = [[1], {"k": 1}, pd.NA, np.array([1.0])]
+    frame = pd.DataFrame({"id": ["1", "x", "3", "4"], "tags": tags, "extra": extra})
+
+    result, rejected = run(frame, schema)
+
+    assert result["id"].tolist() == [1]
+    assert result["tags"].tolist() == [{"env": "prod"}]
+    reasons = rejected.to_pandas()["reason"].tolist()
+    assert len(reasons) == 3
+    assert "column 'id': invalid BIGINT value 'x'" in reasons[0]
+    assert "column 'tags': invalid MAP<STRING, STRING> value" in reasons[0]
+    assert "Series([], dtype: object)" in reasons[1]
+    assert "array([1, 2])" in reasons[2]
+    raw = rejected.to_pandas()["raw"].tolist()
+    assert "'extra': {'k': 1}" in raw[0]
+    assert "'extra'" not in raw[1]

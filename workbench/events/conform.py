@@ -328,6 +328,12 @@ def _row_text(frame: pd.DataFrame, position: int) -> str:
 
 
 def _is_missing(value: object) -> bool:
-    if isinstance(value, (list, dict, tuple, np.ndarray)):
+    """Return whether one cell is null. Containers (dict, list, Series, ndarray) are never null.
+
+    A rejected row can hold any object. ``pd.isna`` of a Series or an array
+    returns an array, which has no single truth value, so it is not called on one.
+    """
+    if not pd.api.types.is_scalar(value):
         return False
-    return bool(pd.isna(value))  # type: ignore[call-overload]
+    missing = pd.isna(value)  # type: ignore[call-overload]
+    return isinstance(missing, (bool, np.bool_)) and bool(missing)

@@ -20,7 +20,11 @@ if TYPE_CHECKING:
 
 @dataclass
 class RuleRun:
-    """One rule run over one set of input streams: its output rows, or the error it failed with."""
+    """One rule run over one set of input streams: its output rows, or the error it failed with.
+
+    ``engine_failed`` is True when the error is a defect of the engine (reading
+    the stream or running an operator raised), not a failure of the rule.
+    """
 
     sql: str
     inputs: dict[str, pd.DataFrame]
@@ -29,6 +33,7 @@ class RuleRun:
     late: int = 0
     rejected: int = 0
     result: QueryResult | None = None
+    engine_failed: bool = False
 
 
 @dataclass
@@ -40,7 +45,9 @@ class FuzzResult:
     ``stream`` holds the shrunk input rows of each table in arrival order,
     and ``runs`` each rule's run over them. ``examples`` counts the streams
     tried, shrinking steps included. ``violations`` are the output rows that
-    break a SQL property.
+    break a SQL property. ``engine_error`` is the message of an engine
+    failure that stopped the search. Then ``found`` is False and ``stream``
+    holds the shrunk stream on which the engine failed.
     """
 
     mode: str
@@ -53,6 +60,7 @@ class FuzzResult:
     given: str | None = None
     tables: dict[str, TableDef] = field(default_factory=dict)
     violations: pd.DataFrame | None = None
+    engine_error: str | None = None
 
     # Data -------------------------------------------------------------------------------
 
@@ -95,7 +103,12 @@ class FuzzResult:
 
     @property
     def passed(self) -> bool:
-        """Return whether the rule passed the check: it fired, the property held, the rules agreed."""
+        """Return whether the rule passed the check: it fired, the property held, the rules agreed.
+
+        A search stopped by an engine failure never passes.
+        """
+        if self.engine_error is not None:
+            return False
         return self.found if self.mode == "fire" else not self.found
 
     def summary(self) -> str:
@@ -103,6 +116,12 @@ class FuzzResult:
         tried = f"{self.examples} stream{'s' if self.examples != 1 else ''} tried"
         size = f"{self.rows} row{'s' if self.rows != 1 else ''}"
         limit = f"at most {self.options.max_rows} rows per table"
+        if self.engine_error is not None:
+            return (
+                f"The engine failed on this stream of {size} ({tried}), so the search "
+                f"stopped without a result about the rule: {self.engine_error}. This is a "
+                "workbench defect: report it with the stream below."
+            )
         if self.mode == "fire":
             if self.found:
                 return f"The rule fires on this stream of {size} ({tried})."

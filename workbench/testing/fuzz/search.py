@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 from sqlglot import exp
 
-from workbench.errors import ValidationError, WorkbenchError
+from workbench.errors import QueryRuntimeError, SourceError, ValidationError, WorkbenchError
 from workbench.events.schema import Schema
 from workbench.events.types import DataType
 from workbench.results import QueryResult
@@ -337,6 +337,7 @@ class RuleSearch:
             scratch.catalog.add(replace(table, frame=frame), replace=True)
         results: list[QueryResult | None] = []
         errors: list[str | None] = []
+        engine_failed = False
         for rule in self.rules:
             try:
                 for statement in rule.setup:
@@ -354,14 +355,25 @@ class RuleSearch:
             scratch.run(runnable)
         except WorkbenchError as error:
             errors = [error_text or str(error) for error_text in errors]
+            engine_failed = is_engine_failure(error)
         except Exception as error:
             # An engine defect on a generated stream is a finding, reported with the stream.
             logger.exception("the engine failed on a generated stream")
             errors = [error_text or f"internal error: {error!r}" for error_text in errors]
+            engine_failed = True
         return [
-            _rule_run(rule.sql, result, error, dict(frames))
+            _rule_run(rule.sql, result, error, dict(frames), engine_failed)
             for rule, result, error in zip(self.rules, results, errors, strict=True)
         ]
+
+    def _check(
+        self, condition: Callable[[list[RuleRun]], bool], frames: Mapping[str, pd.DataFrame]
+    ) -> bool:
+        """Run the rules over ``frames`` and test ``condition``, or raise EngineError if the engine failed."""
+        runs = self.run(frames)
+        if any(run.engine_failed for run in runs):
+            raise EngineError(runs)
+        return condition(runs)
 
     def find(
         self,
@@ -376,10 +388,11 @@ class RuleSearch:
         try:
             found = find(
                 self.streams(),
-                lambda frames: condition(self.run(frames)),
+                lambda frames: self._check(condition, frames),
                 settings=search_settings,
                 random=random,
             )
+            found = self.polish(found, condition)
         except NoSuchExample:
             return FuzzResult(
                 mode=mode,
@@ -392,7 +405,21 @@ class RuleSearch:
                 given=self.given,
                 tables=dict(self.tables),
             )
-        found = self.polish(found, condition)
+        except EngineError as failure:
+            # hypothesis shrinks a stream on which the engine fails like any
+            # other finding, then raises the failure again on the smallest one.
+            return FuzzResult(
+                mode=mode,
+                rules=tuple(rule.sql for rule in self.rules),
+                found=False,
+                runs=tuple(failure.runs),
+                examples=self.examples,
+                options=self.options,
+                holds=holds,
+                given=self.given,
+                tables=dict(self.tables),
+                engine_error=failure.message,
+            )
         tried = self.examples
         runs = self.run(found)
         violations = None
@@ -421,7 +448,8 @@ class RuleSearch:
         hypothesis's shrinker works on the choices behind a stream and can
         stop where deleting one row means deleting several choices of
         different kinds. These passes work on the rows themselves and keep
-        each change under which ``condition`` still holds.
+        each change under which ``condition`` still holds. A change on which
+        the engine fails raises EngineError, so the defect is reported.
         """
         current = {name: frame.reset_index(drop=True) for name, frame in frames.items()}
         changed = True
@@ -432,7 +460,7 @@ class RuleSearch:
                 while position >= 0:
                     shorter = current[name].drop(index=position).reset_index(drop=True)
                     candidate = {**current, name: shorter}
-                    if condition(self.run(candidate)):
+                    if self._check(condition, candidate):
                         current = candidate
                         changed = True
                     position -= 1
@@ -462,7 +490,7 @@ class RuleSearch:
         ordered = frame.sort_values(column, kind="stable").reset_index(drop=True)
         if not ordered.equals(frame):
             candidate = {**current, name: ordered}
-            if condition(self.run(candidate)):
+            if self._check(condition, candidate):
                 current, frame = candidate, ordered
         # Rank rows by event time (ties by arrival), so spacing keeps their event-time order.
         ranks = frame[column].rank(method="first").to_numpy(dtype=np.int64) - 1
@@ -475,7 +503,7 @@ class RuleSearch:
             if spaced[column].equals(frame[column]):
                 return current
             candidate = {**current, name: spaced}
-            if condition(self.run(candidate)):
+            if self._check(condition, candidate):
                 return candidate
         return current
 
@@ -504,7 +532,7 @@ class RuleSearch:
                     plain
                 )
                 candidate = {**current, name: candidate_frame}
-                if condition(self.run(candidate)):
+                if self._check(condition, candidate):
                     current, frame = candidate, candidate_frame
         return current
 
@@ -544,11 +572,44 @@ def _quiet_settings(max_examples: int, derandomize: bool = True) -> settings:
     )
 
 
+class EngineError(Exception):
+    """A failure of the engine on a generated stream, which is a defect and no finding about the rule."""
+
+    def __init__(self, runs: list[RuleRun]) -> None:
+        failed = next(run for run in runs if run.engine_failed)
+        self.message = failed.error or "the engine failed"
+        super().__init__(self.message)
+        self.runs = runs
+
+
+def is_engine_failure(error: BaseException) -> bool:
+    """Return whether ``error`` comes from the engine rather than from the rule.
+
+    A SourceError means reading an input failed. The tables a fuzzed rule
+    scans are generated DataFrames, so the rule's logic cannot cause it. A
+    QueryRuntimeError caused directly by a non-workbench exception comes from
+    an operator. A function that raises while evaluating the rule (a user's
+    UDF, or a built-in function on a bad argument) is wrapped twice, once at
+    the call and once at the operator, so it stays a failure of the rule.
+    """
+    if isinstance(error, SourceError):
+        return True
+    cause = error.__cause__
+    return isinstance(error, QueryRuntimeError) and (
+        cause is not None and not isinstance(cause, WorkbenchError)
+    )
+
+
 def _rule_run(
-    sql: str, result: QueryResult | None, error: str | None, inputs: dict[str, pd.DataFrame]
+    sql: str,
+    result: QueryResult | None,
+    error: str | None,
+    inputs: dict[str, pd.DataFrame],
+    engine_failed: bool = False,
 ) -> RuleRun:
     if result is not None and error is None and result.error is not None:
         error = str(result.error)
+        engine_failed = is_engine_failure(result.error)
     output = None
     late = rejected = 0
     if result is not None and error is None:
@@ -563,6 +624,7 @@ def _rule_run(
         late=late,
         rejected=rejected,
         result=result,
+        engine_failed=engine_failed,
     )
 
 

@@ -157,10 +157,9 @@ def _timestamp(kind: DataType, offset_ms: int) -> pd.Timestamp:
 def _series(values: list[Any], kind: DataType) -> pd.Series:
     dtype = kind.pandas_dtype()
     if dtype == "object":
-        series = pd.Series(pd.array([None] * len(values), dtype=object))
-        for position, value in enumerate(values):
-            series.iloc[position] = value
-        return series
+        # Build the column from the list in one step. Assigning a dict cell by
+        # cell (series.iloc[i] = value) stores a pandas Series in pandas 3.1.
+        return pd.Series(values, dtype=object)
     return pd.Series(values, dtype=dtype)
 
 
