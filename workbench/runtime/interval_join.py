@@ -18,8 +18,6 @@ follows it in either input's event time.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
@@ -28,7 +26,7 @@ from workbench.events.time import MAX_WATERMARK, MIN_WATERMARK, to_ns
 from workbench.runtime.joins import (
     LEFT,
     RIGHT,
-    JoinOperator,
+    BufferedJoinOperator,
     Piece,
     SideState,
     key_codes,
@@ -37,7 +35,7 @@ from workbench.runtime.joins import (
 from workbench.sql.plan import IntervalJoin
 
 
-class IntervalJoinOperator(JoinOperator):
+class IntervalJoinOperator(BufferedJoinOperator):
     def __init__(self, name: str, node: IntervalJoin, time_zone: str = "UTC") -> None:
         super().__init__(name, node, time_zone)
         bounds = node.bounds
@@ -154,18 +152,3 @@ class IntervalJoinOperator(JoinOperator):
                 repr(data.iloc[position].to_dict()),
             )
         self.metrics.rejected += len(rows)
-
-    @property
-    def state_rows(self) -> int:
-        """Rows held in state on both inputs."""
-        return len(self.states[LEFT]) + len(self.states[RIGHT])
-
-    def snapshot(self) -> dict[str, Any]:
-        state = super().snapshot()
-        state["sides"] = [side.snapshot() for side in self.states]
-        return state
-
-    def restore(self, state: dict[str, Any]) -> None:
-        super().restore(state)
-        for side, saved in zip(self.states, state["sides"], strict=True):
-            side.restore(saved)

@@ -323,3 +323,24 @@ class JoinOperator(Operator):
         super().restore(state)
         self.port_watermarks = list(state["port_watermarks"])
         self.watermark = state["watermark"]
+
+
+class BufferedJoinOperator(JoinOperator):
+    """A join that buffers the rows of both inputs in ``states``, one per side."""
+
+    states: tuple[SideState, SideState]
+
+    @property
+    def state_rows(self) -> int:
+        """Rows held in state on both inputs."""
+        return len(self.states[LEFT]) + len(self.states[RIGHT])
+
+    def snapshot(self) -> dict[str, Any]:
+        state = super().snapshot()
+        state["sides"] = [side.snapshot() for side in self.states]
+        return state
+
+    def restore(self, state: dict[str, Any]) -> None:
+        super().restore(state)
+        for side, saved in zip(self.states, state["sides"], strict=True):
+            side.restore(saved)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,8 +21,7 @@ import pandas as pd
 from workbench.events.batch import Batch
 from workbench.runtime.joins import (
     LEFT,
-    RIGHT,
-    JoinOperator,
+    BufferedJoinOperator,
     Piece,
     SideState,
     key_codes,
@@ -32,7 +30,7 @@ from workbench.runtime.joins import (
 from workbench.sql.plan import RegularJoin
 
 
-class RegularJoinOperator(JoinOperator):
+class RegularJoinOperator(BufferedJoinOperator):
     def __init__(
         self,
         name: str,
@@ -119,18 +117,3 @@ class RegularJoinOperator(JoinOperator):
         if port == LEFT:
             return self.pairs_frame(new, old, rows)
         return self.pairs_frame(old, new, rows)
-
-    @property
-    def state_rows(self) -> int:
-        """Rows held in state on both inputs."""
-        return len(self.states[LEFT]) + len(self.states[RIGHT])
-
-    def snapshot(self) -> dict[str, Any]:
-        state = super().snapshot()
-        state["sides"] = [side.snapshot() for side in self.states]
-        return state
-
-    def restore(self, state: dict[str, Any]) -> None:
-        super().restore(state)
-        for side, saved in zip(self.states, state["sides"], strict=True):
-            side.restore(saved)

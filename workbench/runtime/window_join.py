@@ -12,17 +12,13 @@ ANTI joins emit the left rows that have, or lack, a partner in the window.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
 from workbench.events.batch import Batch
 from workbench.events.time import MAX_WATERMARK, to_ns
 from workbench.runtime.joins import (
-    LEFT,
-    RIGHT,
-    JoinOperator,
+    BufferedJoinOperator,
     Piece,
     SideState,
     key_codes,
@@ -32,7 +28,7 @@ from workbench.runtime.windows import WindowClock
 from workbench.sql.plan import WindowJoin
 
 
-class WindowJoinOperator(JoinOperator):
+class WindowJoinOperator(BufferedJoinOperator):
     def __init__(
         self, name: str, node: WindowJoin, time_zone: str = "UTC", zone: str | None = None
     ) -> None:
@@ -175,18 +171,3 @@ class WindowJoinOperator(JoinOperator):
     def _after(closes: np.ndarray, marks: np.ndarray) -> np.ndarray:
         """Return, per fired row, the input row after which its window fires (-1: before the batch)."""
         return (np.searchsorted(marks, closes, side="left") - 1).astype(np.int64)
-
-    @property
-    def state_rows(self) -> int:
-        """Rows held in state on both inputs."""
-        return len(self.states[LEFT]) + len(self.states[RIGHT])
-
-    def snapshot(self) -> dict[str, Any]:
-        state = super().snapshot()
-        state["sides"] = [side.snapshot() for side in self.states]
-        return state
-
-    def restore(self, state: dict[str, Any]) -> None:
-        super().restore(state)
-        for side, saved in zip(self.states, state["sides"], strict=True):
-            side.restore(saved)
