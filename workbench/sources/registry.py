@@ -96,7 +96,7 @@ class FormatSpec:
     reader produces for given options, with event time in ``ts``. A table
     of that connector may then omit its column list; its watermark trails
     ``ts`` by ``watermark_delay`` unless the 'watermark.delay' option or a
-    WATERMARK clause says otherwise. ``formats`` are the values, besides the
+    WATERMARK clause sets another delay. ``formats`` are the values, besides the
     format's own name, that its connector accepts as 'format'.
     ``conversion_options`` are the ones of :data:`CONVERSION_OPTIONS` that its
     reader applies; a table of this format rejects the others.
