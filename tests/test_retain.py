@@ -99,6 +99,16 @@ def test_query_mid_replay(tmp_path: Path) -> None:
     assert last["c"][0] == ROWS
 
 
+def test_sql_adhoc_keyword(tmp_path: Path) -> None:
+    session = events_session(tmp_path, "25 rows")
+    session.run([count_query(session)])
+
+    frame = session.sql("SELECT COUNT(*) AS c FROM events", adhoc=True)
+
+    assert isinstance(frame, pd.DataFrame)
+    assert frame["c"][0] == 25
+
+
 def test_nested_row_is_struct(tmp_path: Path) -> None:
     session = events_session(tmp_path, "5 rows")
     session.run([count_query(session)])

@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import pandas as pd
 from sqlglot import exp
@@ -99,14 +99,28 @@ class Session:
 
     # Statements ----------------------------------------------------------------------
 
-    def sql(self, text: str, *, name: str | None = None) -> Result | None:
+    @overload
+    def sql(
+        self, text: str, *, name: str | None = None, adhoc: Literal[False] = False
+    ) -> Result | None: ...
+
+    @overload
+    def sql(self, text: str, *, name: str | None = None, adhoc: Literal[True]) -> pd.DataFrame: ...
+
+    def sql(
+        self, text: str, *, name: str | None = None, adhoc: bool = False
+    ) -> Result | pd.DataFrame | None:
         """Run every statement of ``text``; return the result of the last one.
 
         DDL and SET take effect at once. A SELECT returns a :class:`QueryResult`
         that runs when its rows are asked for. INSERT INTO statements run
         together, in one replay, after the last statement; the first one that
-        failed raises its error once all have run.
+        failed raises its error once all have run. With ``adhoc``, ``text`` is
+        one SELECT answered now over the rows its tables retain, as
+        :meth:`adhoc` does.
         """
+        if adhoc:
+            return self.adhoc(text)
         results = self.execute(text, name=name)
         for result in results:
             if (
