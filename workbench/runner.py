@@ -425,8 +425,6 @@ class Job:
         )
         pipeline = compiler.compile(plan, collector)
         early = self.settings.early_fire
-        # NOTE: windows over PROCTIME() emit no early results: the operators skip
-        # early firing for them, because the interval counts event time.
         if early is not None:
             for operator in pipeline.operators:
                 if isinstance(operator, WindowAggregateOperator | SessionWindowOperator):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -9,7 +12,12 @@ from hypothesis import strategies as st
 
 from workbench import Session
 from workbench.errors import ValidationError
+from workbench.events.batch import Batch
 from workbench.results import QueryResult
+from workbench.runtime.early_fire import EarlyFire, ProcessingTimeDelay
+from workbench.runtime.session_window import SessionWindowOperator
+from workbench.runtime.window_aggregate import WindowAggregateOperator
+from workbench.sql.plan import WindowAggregate, walk
 from workbench.testing import StreamShape, WindowQuery, batch_sizes, event_streams
 
 DELAY_MS = 5_000
@@ -272,3 +280,172 @@ def test_invalid_settings_rejected() -> None:
         session.sql("SET 'workbench.emit.early-fire.rows' = '-2'")
     with pytest.raises(ValidationError, match="invalid value"):
         session.sql("SET 'table.exec.emit.early-fire.delay' = 'soon'")
+
+
+# Windows over PROCTIME() ---------------------------------------------------------------
+
+SECOND = 1_000_000_000
+# A multiple of 10 s, so the first 10-second window starts here.
+EPOCH = 1_700_000_000 * SECOND
+PROCTIME_TABLE = (
+    "CREATE TABLE clicks (ts TIMESTAMP(3), uid BIGINT, price DOUBLE, pt AS PROCTIME()) "
+    "WITH ('connector' = 'filesystem', 'path' = '{path}', 'format' = 'csv')"
+)
+PROCTIME_TUMBLE = (
+    "SELECT window_start, uid, COUNT(*) AS n FROM TABLE(TUMBLE(TABLE clicks, "
+    "DESCRIPTOR(pt), INTERVAL '10' SECOND)) GROUP BY window_start, window_end, uid"
+)
+PROCTIME_SESSION = (
+    "SELECT uid, COUNT(*) AS n FROM clicks GROUP BY uid, SESSION(pt, INTERVAL '3' SECOND)"
+)
+
+
+def clicks_session(folder: Path, **settings: str) -> Session:
+    path = folder / "clicks.csv"
+    rows = [f"2024-01-01 00:00:0{i},{1 + i % 2},{float(i)}" for i in range(5)]
+    path.write_text("ts,uid,price\n" + "\n".join(rows) + "\n")
+    session = Session(progress=False, settings={"workbench.replay.batch-rows": "1", **settings})
+    session.sql(PROCTIME_TABLE.format(path=path))
+    return session
+
+
+def window_operator(
+    folder: Path, sql: str, early: EarlyFire | None
+) -> WindowAggregateOperator | SessionWindowOperator:
+    result = clicks_session(folder).sql(sql)
+    assert isinstance(result, QueryResult)
+    assert result.plan is not None
+    node = next(node for node in walk(result.plan) if isinstance(node, WindowAggregate))
+    operator: WindowAggregateOperator | SessionWindowOperator
+    if node.window is not None and node.window.kind == "SESSION":
+        operator = SessionWindowOperator("window", node, node.input.schema)
+    else:
+        operator = WindowAggregateOperator("window", node, node.input.schema)
+    operator.early = early
+    return operator
+
+
+def clicks_batch(now_ns: int, uids: list[int], final: bool = False) -> Batch:
+    """Return rows that arrived at ``now_ns``, as the scan and projection emit them."""
+    count = len(uids)
+    data = pd.DataFrame(
+        {
+            "ts": pd.Series(pd.to_datetime([now_ns] * count), dtype="datetime64[ns]"),
+            "uid": pd.Series(uids, dtype="int64"),
+            "price": pd.Series([1.0] * count, dtype="float64"),
+            "pt": pd.Series(
+                pd.to_datetime([now_ns] * count, utc=True), dtype="datetime64[ns, UTC]"
+            ),
+        }
+    )
+    return Batch(data, np.full(count, now_ns - 1, dtype=np.int64), now_ns, 0, final)
+
+
+# (seconds after EPOCH when the batch arrives, uids of its rows)
+PROCTIME_ARRIVALS: list[tuple[float, list[int]]] = [
+    (0.5, [1, 1]),
+    (1.0, [2]),
+    (2.5, [1]),  # 2 s after the first row: an early result is due
+    (3.0, [2]),
+    (7.0, []),  # the due times 4.5 s and 6.5 s passed between batches: one early result
+    (8.0, [1]),
+    (11.0, [1]),  # the first window fires, and 10.5 s passed: an early result for the second
+    (11.5, [2]),
+]
+
+
+def drive(operator: WindowAggregateOperator | SessionWindowOperator) -> list[Batch]:
+    """Feed PROCTIME_ARRIVALS, then the end of input, on a clock the test controls."""
+    outputs: list[Batch] = []
+    for seconds, uids in PROCTIME_ARRIVALS:
+        now = EPOCH + int(seconds * SECOND)
+        operator.now_ns = lambda now=now: now
+        outputs.extend(operator.process(clicks_batch(now, uids), 0))
+    operator.now_ns = lambda: EPOCH + 12 * SECOND
+    outputs.extend(operator.process(clicks_batch(EPOCH + 12 * SECOND, [], final=True), 0))
+    return outputs
+
+
+def rows_of(batches: list[Batch], provisional: bool) -> list[list[tuple[int, int]]]:
+    """Return the (uid, n) rows of each non-empty batch with the given ``provisional`` flag."""
+    return [
+        list(zip(batch.data["uid"].tolist(), batch.data["$agg0"].tolist(), strict=True))
+        for batch in batches
+        if batch.provisional == provisional and len(batch)
+    ]
+
+
+def test_proctime_delay_counts_processing_time(tmp_path: Path) -> None:
+    operator = window_operator(tmp_path, PROCTIME_TUMBLE, EarlyFire(interval_ns=2 * SECOND))
+
+    outputs = drive(operator)
+
+    early = rows_of(outputs, provisional=True)
+    assert early[0] == [(1, 3), (2, 1)]
+    assert early[1] == [(2, 2)]
+    assert early[2] == [(1, 1)]
+    assert len(early) == 3
+    assert rows_of(outputs, provisional=False) == [[(1, 4), (2, 2)], [(1, 1), (2, 1)]]
+
+
+@pytest.mark.parametrize("sql", [PROCTIME_TUMBLE, PROCTIME_SESSION])
+@pytest.mark.parametrize(
+    "early",
+    [EarlyFire(interval_ns=2 * SECOND), EarlyFire(rows=2), EarlyFire(SECOND, 3)],
+)
+def test_proctime_finals_equal_run_without_early_fire(
+    tmp_path: Path, sql: str, early: EarlyFire
+) -> None:
+    plain = drive(window_operator(tmp_path, sql, None))
+    with_early = drive(window_operator(tmp_path, sql, early))
+
+    assert rows_of(with_early, provisional=False) == rows_of(plain, provisional=False)
+    assert rows_of(with_early, provisional=True)
+
+
+def test_proctime_session_delay(tmp_path: Path) -> None:
+    operator = window_operator(tmp_path, PROCTIME_SESSION, EarlyFire(interval_ns=2 * SECOND))
+
+    outputs = drive(operator)
+
+    # At 2.5 s uid 2's session [1.0 s, 4.0 s) ends before uid 1's [0.5 s, 5.5 s).
+    # Both sessions fire at 7.0 s, so the early result due then finds no open
+    # session that changed. The session [8.0 s, 11.0 s) fires when the row at
+    # 11.0 s arrives, and that row opens a new session.
+    early = rows_of(outputs, provisional=True)
+    assert early[0] == [(2, 1), (1, 3)]
+    assert early[1] == [(1, 1)]
+    assert len(early) == 2
+    assert rows_of(outputs, provisional=False) == [[(1, 3), (2, 2)], [(1, 1)], [(1, 1), (2, 1)]]
+
+
+def test_processing_time_delay_fires_once_per_gap() -> None:
+    delay = ProcessingTimeDelay(interval_ns=10)
+
+    assert not delay.due(5, has_rows=False)  # no row yet: the delay has not started
+    assert not delay.due(7, has_rows=True)
+    assert not delay.due(16, has_rows=False)
+    assert delay.due(17, has_rows=False)
+    assert not delay.due(18, has_rows=True)
+    assert delay.due(60, has_rows=False)  # 27, 37, 47 and 57 passed: one early result
+    assert not delay.due(66, has_rows=True)
+    assert delay.due(67, has_rows=False)
+
+
+def test_proctime_rows_trigger_in_sql(tmp_path: Path) -> None:
+    session = clicks_session(
+        tmp_path,
+        **{
+            "table.exec.emit.early-fire.enabled": "true",
+            "workbench.emit.early-fire.rows": "2",
+        },
+    )
+    result = session.sql(PROCTIME_TUMBLE)
+    assert isinstance(result, QueryResult)
+
+    rows = result.to_pandas(provisional=True)
+
+    # Five rows give early results after the second and the fourth. The final
+    # counts add up to five even if the replay crosses a window boundary.
+    assert rows[rows["provisional"]]["n"].sum() >= 2
+    assert result.to_pandas()["n"].sum() == 5

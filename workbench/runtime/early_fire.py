@@ -5,6 +5,11 @@ an early result is due and processes each part as a batch of its own, then
 emits the provisional rows of its open windows. So the provisional rows,
 like the final ones, do not depend on how the input was split into batches,
 and the final rows are those of a run without early firing.
+
+Windows over a PROCTIME() attribute count the delay in processing time
+(:class:`ProcessingTimeDelay`): an early result is due at the end of the
+first batch processed at or after each multiple of the delay since the
+operator's first row.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ class EarlyFire:
     """When a window aggregate emits provisional results of its open windows.
 
     ``interval_ns``: each time the watermark passes a multiple of this much
-    event time. ``rows``: after every that many input rows. Zero turns a
+    event time, or for windows over PROCTIME() this much processing time
+    (see :class:`ProcessingTimeDelay`). ``rows``: after every that many input rows. Zero turns a
     trigger off. Only groups that received rows since the previous early
     result are emitted.
     """
@@ -107,3 +113,62 @@ def batch_part(batch: Batch, start: int, stop: int, watermark: int) -> Batch:
         batch.final and stop == len(batch),
         None if batch.row_kinds is None else batch.row_kinds[start:stop],
     )
+
+
+@dataclass
+class ProcessingTimeDelay:
+    """The early-fire delay of a window over PROCTIME(), counted on the wall clock.
+
+    Early results are due at ``start_ns + k * interval_ns`` for k = 1, 2, ...,
+    where ``start_ns`` is the processing time of the operator's first row.
+    Batches arrive at arbitrary times, so a due time is served by the first
+    batch processed at or after it. Several due times that fall between two
+    batches give one early result.
+    """
+
+    interval_ns: int
+    start_ns: int | None = None
+    #: Number of due times served so far.
+    served: int = 0
+
+    def due(self, now_ns: int, has_rows: bool) -> bool:
+        """Return whether an early result is due after the batch processed at ``now_ns``."""
+        if self.start_ns is None:
+            if has_rows:
+                self.start_ns = now_ns
+            return False
+        passed = (now_ns - self.start_ns) // self.interval_ns
+        if passed <= self.served:
+            return False
+        self.served = passed
+        return True
+
+
+def process_with_processing_time_early_fire(
+    batch: Batch,
+    early: EarlyFire,
+    delay: ProcessingTimeDelay | None,
+    sequence: int,
+    now_ns: int,
+    *,
+    advance: Callable[[Batch], Batch],
+    provisional: Callable[[Batch], Batch | None],
+) -> list[Batch]:
+    """Process a batch of a window over PROCTIME() with early firing.
+
+    The row trigger splits the batch as for event-time windows. The delay
+    trigger, counted in processing time by ``delay``, emits the provisional
+    rows after the whole batch, because a batch is processed at one instant.
+    """
+    by_rows = EarlyFire(rows=early.rows)
+    if by_rows.enabled:
+        outputs = process_with_early_fire(
+            batch, by_rows, sequence, MIN_WATERMARK, advance=advance, provisional=provisional
+        )
+    else:
+        outputs = [advance(batch)]
+    if delay is not None and delay.due(now_ns, len(batch) > 0):
+        early_rows = provisional(batch)
+        if early_rows is not None:
+            outputs.append(early_rows)
+    return outputs

@@ -13,14 +13,17 @@ With early firing (:class:`EarlyFire`), a session aggregate also emits
 provisional rows of its open sessions that received rows since the previous
 early result, with the bounds and aggregates each session has at that
 point. A session can still grow or merge with another, so its final row
-may have other bounds than its provisional rows.
+may have other bounds than its provisional rows. Sessions over PROCTIME()
+count the early-fire delay in processing time.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import heapq
-from collections.abc import Hashable
+import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +35,12 @@ from workbench.events.schema import Schema
 from workbench.events.time import MAX_WATERMARK, MIN_WATERMARK, to_ns
 from workbench.events.types import DataType
 from workbench.runtime.aggregate_state import AggregateState, group_keys, key_columns
-from workbench.runtime.early_fire import EarlyFire, process_with_early_fire
+from workbench.runtime.early_fire import (
+    EarlyFire,
+    ProcessingTimeDelay,
+    process_with_early_fire,
+    process_with_processing_time_early_fire,
+)
 from workbench.runtime.operator import Operator
 from workbench.runtime.windows import (
     WindowClock,
@@ -91,21 +99,31 @@ class SessionWindowOperator(Operator):
         self.early: EarlyFire | None = None
         # Numbers of the open sessions that received rows since the last early result.
         self._dirty: set[int] = set()
+        # The processing-time clock (ns since the epoch) of sessions over PROCTIME().
+        self.now_ns: Callable[[], int] = time.time_ns
+        self._delay: ProcessingTimeDelay | None = None
 
     def describe(self) -> str:
         return self.node.label()
 
     def process(self, batch: Batch, port: int) -> list[Batch]:
-        batch = processing_time_batch(batch, self.spec)
+        now = self.now_ns() if self.spec.processing_time else 0
+        batch = processing_time_batch(batch, self.spec, now)
         early = self.early
-        if (
-            early is None
-            or not early.enabled
-            or batch.final
-            or self.state is None
-            or self.spec.processing_time
-        ):
+        if early is None or not early.enabled or batch.final or self.state is None:
             return [self._advance(batch)]
+        if self.spec.processing_time:
+            if early.interval_ns > 0 and self._delay is None:
+                self._delay = ProcessingTimeDelay(early.interval_ns)
+            return process_with_processing_time_early_fire(
+                batch,
+                early,
+                self._delay,
+                self.sequence,
+                now,
+                advance=self._advance,
+                provisional=self._provisional,
+            )
         return process_with_early_fire(
             batch,
             early,
@@ -328,6 +346,7 @@ class SessionWindowOperator(Operator):
             "sequence": self.sequence,
             "state": self.state.snapshot() if self.state is not None else None,
             "dirty": sorted(self._dirty),
+            "delay": None if self._delay is None else dataclasses.asdict(self._delay),
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -339,6 +358,8 @@ class SessionWindowOperator(Operator):
         self.watermark = state["watermark"]
         self.sequence = state["sequence"]
         self._dirty = set(state.get("dirty", []))
+        delay = state.get("delay")
+        self._delay = None if delay is None else ProcessingTimeDelay(**delay)
         if self.state is not None and state["state"] is not None:
             self.state.restore(state["state"])
 

@@ -9,14 +9,18 @@ stream.
 
 With early firing (:class:`EarlyFire`), the operator also emits provisional
 results of its open windows: each time the watermark passes a multiple of
-an event-time interval, or after every N input rows (see
+an event-time interval (a processing-time interval for windows over
+PROCTIME()), or after every N input rows (see
 :mod:`workbench.runtime.early_fire`).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import heapq
+import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,7 +31,12 @@ from workbench.events.schema import Schema
 from workbench.events.time import MAX_WATERMARK, MIN_WATERMARK, to_ns
 from workbench.events.types import DataType
 from workbench.runtime.aggregate_state import AggregateState
-from workbench.runtime.early_fire import EarlyFire, process_with_early_fire
+from workbench.runtime.early_fire import (
+    EarlyFire,
+    ProcessingTimeDelay,
+    process_with_early_fire,
+    process_with_processing_time_early_fire,
+)
 from workbench.runtime.groups import GroupDictionary, SlotPool, WindowGroups
 from workbench.runtime.operator import Operator
 from workbench.runtime.slots import factorize_rows
@@ -101,6 +110,9 @@ class WindowAggregateOperator(Operator):
         self.early: EarlyFire | None = None
         # Slots per grouping set that received rows since the last early result.
         self._dirty: list[set[int]] = [set() for _ in self.sets]
+        # The processing-time clock (ns since the epoch) of windows over PROCTIME().
+        self.now_ns: Callable[[], int] = time.time_ns
+        self._delay: ProcessingTimeDelay | None = None
 
     def describe(self) -> str:
         return self.node.label()
@@ -113,12 +125,25 @@ class WindowAggregateOperator(Operator):
     # Processing ----------------------------------------------------------------------
 
     def process(self, batch: Batch, port: int) -> list[Batch]:
-        if self.node.window is not None:
-            batch = processing_time_batch(batch, self.node.window)
-        early = self.early
         processing_time = self.node.window is not None and self.node.window.processing_time
-        if early is None or not early.enabled or batch.final or processing_time:
+        now = self.now_ns() if processing_time else 0
+        if self.node.window is not None:
+            batch = processing_time_batch(batch, self.node.window, now)
+        early = self.early
+        if early is None or not early.enabled or batch.final:
             return [self._advance(batch)]
+        if processing_time:
+            if early.interval_ns > 0 and self._delay is None:
+                self._delay = ProcessingTimeDelay(early.interval_ns)
+            return process_with_processing_time_early_fire(
+                batch,
+                early,
+                self._delay,
+                self.sequence,
+                now,
+                advance=self._advance,
+                provisional=self._provisional,
+            )
         return process_with_early_fire(
             batch,
             early,
@@ -384,6 +409,7 @@ class WindowAggregateOperator(Operator):
                 "watermark": self.watermark,
                 "sequence": self.sequence,
                 "dirty": [sorted(dirty) for dirty in self._dirty],
+                "delay": None if self._delay is None else dataclasses.asdict(self._delay),
             }
         )
         return state
@@ -400,6 +426,8 @@ class WindowAggregateOperator(Operator):
         self.watermark = state["watermark"]
         self.sequence = state["sequence"]
         self._dirty = [set(dirty) for dirty in state.get("dirty", [[] for _ in self.sets])]
+        delay = state.get("delay")
+        self._delay = None if delay is None else ProcessingTimeDelay(**delay)
 
 
 def _split(codes: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:

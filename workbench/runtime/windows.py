@@ -94,16 +94,18 @@ def window_bound(values: np.ndarray, kind: DataType) -> pd.Series:
     return series
 
 
-def processing_time_batch(batch: Batch, spec: WindowSpec) -> Batch:
+def processing_time_batch(batch: Batch, spec: WindowSpec, now_ns: int | None = None) -> Batch:
     """Give a batch the watermarks of processing time when ``spec`` windows a PROCTIME column.
 
     A row's processing time is when it arrived, so no row is late (each row's
     watermark is just below its own time), and windows fire by the wall clock.
+    ``now_ns`` is the current processing time (ns since the epoch), by default
+    ``time.time_ns()``.
     """
     if not spec.processing_time:
         return batch
     times = to_ns(batch.data[spec.time_column]) if len(batch) else np.empty(0, dtype=np.int64)
-    now = time.time_ns()
+    now = time.time_ns() if now_ns is None else now_ns
     watermark = MAX_WATERMARK if batch.final else max(now, int(times.max()) if len(times) else now)
     return Batch(batch.data, times - 1, watermark, batch.ingest_ns, batch.final, batch.row_kinds)
 
