@@ -20,6 +20,8 @@ from workbench.testing.fuzz.command import add_fuzz_command, run_fuzz_command
 
 EXIT_USER_ERROR = 1
 EXIT_USAGE = 2
+#: The exit status of a process ended by SIGINT, as shells report it.
+EXIT_INTERRUPTED = 130
 #: File name endings that --output can write.
 OUTPUT_SUFFIXES = (".csv", ".parquet", ".jsonl", ".json", ".ndjson")
 
@@ -207,9 +209,15 @@ def table_options(items: Sequence[str]) -> dict[str, dict[str, str]]:
 
 def _run(arguments: argparse.Namespace, text: str) -> int:
     session = _session(arguments)
-    outcomes = session.execute_script(
-        text, run_queries=True, table_options=table_options(arguments.table_options)
-    )
+    try:
+        outcomes = session.execute_script(
+            text, run_queries=True, table_options=table_options(arguments.table_options)
+        )
+    except KeyboardInterrupt:
+        # Ctrl-C before the queries were all planned and started: stop what runs.
+        print("-- stopping before every query started", file=sys.stderr, flush=True)
+        session.stop(drain=False)
+        return EXIT_INTERRUPTED
     _wait_for_live_queries(session, arguments.duration)
     several = sum(isinstance(outcome, QueryResult) for outcome in outcomes) > 1
     status = 0

@@ -6,8 +6,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import IO
 
 from tests.live.conftest import free_port
 from tests.live.support import COLUMNS, WINDOW_SQL, json_lines, known_events
@@ -70,18 +72,52 @@ def test_cli_live_duration(tmp_path: Path) -> None:
     assert "-- query-1: 9 rows, 0 late, 0 rejected" in stdout
 
 
+def read_until(stream: IO[str], marker: str, timeout: float = 60.0) -> list[str]:
+    """Return the lines of ``stream`` up to and including the first that contains ``marker``."""
+    lines: list[str] = []
+    found = threading.Event()
+
+    def read() -> None:
+        for line in stream:
+            lines.append(line)
+            if marker in line:
+                found.set()
+                return
+
+    threading.Thread(target=read, daemon=True).start()
+    assert found.wait(timeout), f"{marker!r} not printed; stderr so far: {''.join(lines)}"
+    return lines
+
+
 def test_cli_live_interrupt(tmp_path: Path) -> None:
     port = free_port()
     process = start(write_rules(tmp_path), port)
+    assert process.stderr is not None
 
     send_when_listening(port, json_lines(known_events(120)))
+    # Ctrl-C once the command waits for the live table, as a user at the terminal would.
+    before = read_until(process.stderr, "press Ctrl-C to stop")
     time.sleep(1.0)
     process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=60)
+    stdout, rest = process.communicate(timeout=60)
+    stderr = "".join(before) + rest
 
     assert process.returncode == 0, stderr
     assert "-- stopping" in stderr
     assert "-- query-1: 9 rows, 0 late, 0 rejected" in stdout
+
+
+def test_cli_interrupt_before_start_exits(tmp_path: Path) -> None:
+    port = free_port()
+    process = start(write_rules(tmp_path), port)
+
+    # Ctrl-C at once, usually while the command still imports or plans.
+    time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    # The command must end, not hang, whichever step the signal interrupts.
+    _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode in (0, 1, 130, -signal.SIGINT), stderr
 
 
 def test_cli_invalid_duration(tmp_path: Path) -> None:
