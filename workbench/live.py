@@ -28,7 +28,7 @@ import pandas as pd
 from workbench.errors import SourceError, ValidationError, WorkbenchError
 from workbench.runner import STORED_ON_RESULT, Job
 from workbench.runtime.pipeline import Pipeline
-from workbench.sources import Feed
+from workbench.sources import Feed, ReplayClock
 from workbench.sources.live import LiveClock, LiveFeed, LiveSource, open_live_source
 from workbench.sql import plan as p
 from workbench.sql.catalog import TableDef
@@ -84,6 +84,111 @@ class LiveJob(Job):
             pipeline.collector.max_rows = int(self.settings["workbench.live.max-result-rows"])
         return pipeline
 
+    def join(self, result: QueryResult, ended: set[str], failed: set[str]) -> list[LiveFeed]:
+        """Add a planned query to the running job; return the live feeds to start for it.
+
+        The query sees the messages delivered from now on. Live feeds in
+        ``ended`` end for it at once, and a feed in ``failed`` fails it. Its
+        bounded inputs (files, DataFrames, inline VALUES) are read to their
+        end for it alone before it joins, as :meth:`LiveRun.start` reads them
+        first for the queries it starts. Raises ValidationError when a query
+        of that name is part of the run or the query has no plan.
+        """
+        if any(other.name == result.name for other in self.results):
+            raise ValidationError(
+                f"query {result.name!r} is already part of the live run",
+                hint="replace it, or drop it first",
+            )
+        if result.plan is None:
+            raise ValidationError(f"query {result.name!r} has no plan to run")
+        self.plans[result.name] = result.plan
+        result.error = None
+        result.status = "planned"
+        self.results.append(result)
+        conflict = self._sink_read_by_others(
+            result, self._tables_read(self.results)
+        ) or self._reads_sink_of_others(result)
+        if conflict is not None:
+            self._fail(result, conflict)
+            return []
+        values: dict[str, p.Values] = {}
+        pipeline = self._compile(result, values)
+        if pipeline is None:
+            return []
+        live = {name for name in pipeline.feeds if _is_live(self.catalog.lookup(name))}
+        started = len(self.live_feeds)
+        self._open_feeds(
+            {name for name in live if name not in self.readers} - set(self.failed_feeds), {}
+        )
+        added = self.live_feeds[started:]
+        bounded = self._read_bounded(result, pipeline, pipeline.feeds - live, values)
+        result.readers = [
+            *(self.readers[name] for name in sorted(live) if name in self.readers),
+            *bounded,
+        ]
+        for name in sorted(live):
+            if name in self.failed_feeds:
+                self._fail(result, self.failed_feeds[name])
+            elif name in failed:
+                self._fail(result, SourceError(f"the live source of table {name!r} has failed"))
+        if pipeline.error is not None:  # _fail set it: a source or a bounded input failed
+            return added
+        self.live.append((result, pipeline))
+        result.status = "running"
+        for name in sorted(live & ended):
+            error = pipeline.end(name)
+            if error is not None:
+                self._fail(result, error)
+        if result.error is None and pipeline.finished:
+            result.status = "finished"
+        return added
+
+    def _read_bounded(
+        self, result: QueryResult, pipeline: Pipeline, names: set[str], values: dict[str, p.Values]
+    ) -> list[Any]:
+        """Replay the bounded inputs of a joining query into its pipeline only; return the readers."""
+        feeds: list[Feed] = []
+        for name in sorted(names):
+            try:
+                reader, time_column = self._reader(name, values)
+            except SourceError as error:
+                self._fail(result, error)
+                return []
+            feeds.append(Feed(name, reader, time_column))
+        if not feeds:
+            return []
+
+        def deliver(feed: str, frame: pd.DataFrame) -> None:
+            error = pipeline.deliver(feed, frame)
+            if error is not None:
+                self._fail(result, error)
+
+        def end(feed: str) -> None:
+            error = pipeline.end(feed)
+            if error is not None:
+                self._fail(result, error)
+
+        clock = ReplayClock(
+            feeds,
+            deliver,
+            end,
+            mode="max",
+            batch_rows=self.settings.batch_rows,
+            progress=False,
+            fail=lambda _feed, error: self._fail(result, error),
+        )
+        clock.run()
+        return [feed.reader for feed in feeds]
+
+    def unread_feeds(self) -> list[LiveFeed]:
+        """Remove the live feeds that no running query reads; return them, to be stopped."""
+        read = {feed for _, pipeline in self.live for feed in pipeline.feeds}
+        unread = [feed for feed in self.live_feeds if feed.name not in read]
+        for feed in unread:
+            self.live_feeds.remove(feed)
+            self.readers.pop(feed.name, None)
+        return unread
+
     def advance(self, feed: str, event_time_ns: int) -> None:
         """Move the watermark of a quiet feed in every query that reads it."""
         for result, pipeline in list(self.live):
@@ -97,13 +202,12 @@ def _is_live(entry: object) -> bool:
     return isinstance(entry, TableDef) and entry.frame is None and not entry.bounded
 
 
-# TODO: let a query join or leave a running live run (Replay.add and Replay.drop
-# do this for replays); today queries that share live sources start together.
 class LiveRun:
     """Queries running on live feeds in a background thread, until stopped or their inputs end.
 
     Every access to the queries' state from another thread must hold
-    ``lock``. ``QueryResult`` methods take it themselves.
+    ``lock``. ``QueryResult`` methods take it themselves. Queries can join
+    and leave while the run goes on: :meth:`add`, :meth:`replace`, :meth:`drop`.
     """
 
     def __init__(self, job: LiveJob, results: list[QueryResult]) -> None:
@@ -117,6 +221,8 @@ class LiveRun:
         self._ready = threading.Event()
         self._stop_requested = False
         self._drain = False
+        # Serializes add, replace and drop, which start and stop sources outside ``lock``.
+        self._changing = threading.Lock()
 
     # Control --------------------------------------------------------------------------
 
@@ -167,6 +273,118 @@ class LiveRun:
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until every input has ended (or the run was stopped); return whether it has."""
         return self._done.wait(timeout)
+
+    # Dynamic queries ----------------------------------------------------------------
+
+    def add(self, result: QueryResult, *, timeout: float = START_TIMEOUT) -> None:
+        """Add a planned query (a result of ``Session.sql``) at the current position of the run.
+
+        The query sees the messages delivered from now on, as a Flink job
+        started on a running topic reads from the current offset. Live
+        sources that the run does not read yet are started, and the call
+        returns once they listen. Bounded tables the query reads are read to
+        their end for it first. The other queries are not disturbed. Raises
+        ValidationError when the run is not running, when a query of that
+        name is part of it, or when the query reads no live table.
+        """
+        with self._changing:
+            self._add(result, timeout)
+
+    def replace(self, name: str, result: QueryResult, *, timeout: float = START_TIMEOUT) -> bool:
+        """Put ``result`` in the place of query ``name``; return whether its state was kept.
+
+        When the new plan equals the old one (the text changed only in
+        whitespace, comments, ORDER BY or LIMIT of the display), the running
+        operators, their state and the rows emitted so far move to the new
+        result. Otherwise the old query leaves and the new one starts at the
+        current position with empty state. Sources both read keep running.
+        """
+        with self._changing:
+            self._check_running(result.name, "replace")
+            with self.lock:
+                old = self.job._find(name)
+                if result.name != name:
+                    raise ValidationError(
+                        f"cannot replace query {name!r} with a query named {result.name!r}",
+                        hint="plan the new query under the same name",
+                    )
+                if old.status == "running" and old.plan == result.plan:
+                    self.job.replace(name, result)
+                    self.results[self.results.index(old)] = result
+                    result.live_run = self
+                    old.live_run = None
+                    return True
+                self._detach(name)
+            try:
+                self._add(result, timeout)
+            finally:
+                self._stop_unread(timeout)
+            return False
+
+    def drop(self, name: str, *, timeout: float = START_TIMEOUT) -> QueryResult:
+        """Remove query ``name`` from the run; the other queries go on undisturbed.
+
+        The result keeps the rows emitted so far, with status 'stopped'
+        (unless it had finished or failed), and an INSERT INTO's sink is
+        closed. Live sources that no remaining query reads are stopped after
+        the messages they already received are delivered. Dropping the last
+        query that reads a live source ends the run.
+        """
+        with self._changing:
+            with self.lock:
+                result = self._detach(name)
+            if self.running:
+                self._stop_unread(timeout)
+            return result
+
+    def _add(self, result: QueryResult, timeout: float) -> None:
+        self._check_running(result.name, "add")
+        if not result.unbounded:
+            raise ValidationError(
+                f"query {result.name!r} reads no live table, so it cannot join a live run",
+                hint="run it with to_pandas(), or in a replay",
+            )
+        clock = self.clock
+        assert clock is not None
+        with self.lock:
+            states = dict(clock.states)
+            ended = {name for name, state in states.items() if state.ended and not state.failed}
+            failed = {name for name, state in states.items() if state.failed}
+            feeds = self.job.join(result, ended, failed)
+            self.results.append(result)
+            result.live_run = self
+        for feed in feeds:
+            clock.add_feed(feed, timeout)
+        for source in (feed.source for feed in feeds):
+            if source.address is not None:
+                logger.info("%s: listening on %s:%d", source.name, *source.address)
+
+    def _detach(self, name: str) -> QueryResult:
+        """Remove query ``name`` from the job and the run; the caller must have ``lock``."""
+        result = self.job.drop(name)
+        if result in self.results:
+            self.results.remove(result)
+        result.live_run = None
+        return result
+
+    def _stop_unread(self, timeout: float) -> None:
+        """Stop the live sources that no remaining query reads."""
+        with self.lock:
+            unread = self.job.unread_feeds()
+        if self.clock is None:
+            return
+        for feed in unread:
+            try:
+                self.clock.remove_feed(feed.name, timeout)
+            except SourceError as error:
+                logger.warning("stopping the unread source %s failed: %s", feed.name, error)
+
+    def _check_running(self, name: str, action: str) -> None:
+        if not self.running or self._stop_requested:
+            raise ValidationError(
+                f"cannot {action} query {name!r}: the live run is not running",
+                hint="start the query with result.start() or Session.start() instead",
+            )
 
     @property
     def running(self) -> bool:

@@ -140,7 +140,7 @@ COMMANDS = {
     "resume": "continue a paused replay",
     "step": "deliver the next N input rows (default 1)",
     "restart": "replay from the start with empty state",
-    "status": "show the replay's state, rows and event time per table",
+    "status": "show the replay's state, rows and event time per table, and live backlogs",
     "queries": "list the queries of the session",
     "stop": "stop query NAME; its rows so far stay readable",
     "drop": "stop query NAME and remove it from the session",

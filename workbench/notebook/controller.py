@@ -8,19 +8,26 @@ position when one is under way (see :meth:`workbench.runner.Replay.add`),
 and otherwise wait for the next ``%cep replay``. A realtime replay runs as a
 task on the kernel's asyncio loop, so the kernel stays free for the next
 cell (``%cep pause``) while rows flow.
+
+A query on a live table starts at once in the background: it joins the
+session's running live run (see :meth:`workbench.live.LiveRun.add`) or
+starts a new one. The live run's thread asks the kernel's loop to refresh
+the views, so widgets are only touched on the kernel's thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import MutableMapping
+import threading
+from collections.abc import Callable, MutableMapping
 from html import escape
 from typing import Any
 
 import pandas as pd
 
 from workbench.errors import WorkbenchError
+from workbench.live import LiveRun
 from workbench.notebook.arguments import COMMANDS, CellOptions, Command, FuzzRequest
 from workbench.notebook.display import Message
 from workbench.notebook.literals import substitute
@@ -62,6 +69,9 @@ class NotebookSession:
         #: The query each notebook cell defined, so that running a cell again replaces it.
         self.cell_queries: dict[str, str] = {}
         self.context = ViewContext(lambda: self.display_rows, self.replay_status)
+        #: The live run that the notebook's live queries joined, once one started.
+        self.live_run: LiveRun | None = None
+        self._live_refresh: LiveRefresh | None = None
 
     # Cells -------------------------------------------------------------------------------
 
@@ -145,11 +155,17 @@ class NotebookSession:
         return f"saved the query as view {view!r}."
 
     def _join(self, query: QueryResult, old: QueryResult | None) -> str:
-        """Put a new query into the replay; return a message on how it joined."""
+        """Put a new query into the replay or the live run; return a message on how it joined."""
         replay = self.replay
         active = replay is not None and not replay.ended
         if old is not None:
             self._close_views(old.name)
+        if query.unbounded:
+            if old is not None and active and replay is not None and old in replay.results:
+                replay.drop(old.name)
+            return self._join_live(query, old)
+        if old is not None and old.live_run is not None:
+            old.live_run.drop(old.name)
         if old is not None and active and replay is not None and old in replay.results:
             kept = replay.replace(query.name, query)
             if kept:
@@ -170,6 +186,51 @@ class NotebookSession:
                 "it sees the rows from now on."
             )
         return prefix.strip()
+
+    def _join_live(self, query: QueryResult, old: QueryResult | None) -> str:
+        """Start a query on live tables, joining the running live run; return how it joined."""
+        run = old.live_run if old is not None and old.live_run is not None else self._running_live()
+        if old is not None and run is not None and old in run.results and run.running:
+            kept = run.replace(query.name, query)
+            if kept:
+                return f"replaced query {query.name}: state kept, because the plan is unchanged."
+            return (
+                f"replaced query {query.name}: state discarded, because the plan changed; "
+                "it starts at the current position of the live feed."
+            )
+        if old is not None and old.status in ("running", "planned"):
+            old.status = "stopped"
+        prefix = f"replaced query {query.name}. " if old is not None else ""
+        if run is not None:
+            run.add(query)
+            self._watch(run)
+            return prefix + (
+                "joined the running live feed: it sees the messages from now on. "
+                f"%cep stop {query.name} ends it."
+            )
+        run = self.session.start([query])
+        self._watch(run)
+        return (
+            prefix + f"started on the live feed in the background: %cep stop {query.name} ends it."
+        )
+
+    def _running_live(self) -> LiveRun | None:
+        """Return the running live run to join: the notebook's own, else the session's newest."""
+        if self.live_run is not None and self.live_run.running:
+            return self.live_run
+        for run in reversed(self.session.live_runs):
+            if run.running:
+                return run
+        return None
+
+    def _watch(self, run: LiveRun) -> None:
+        """Refresh the views after the deliveries of ``run``, on the kernel's asyncio loop."""
+        self.live_run = run
+        refresh = self._live_refresh
+        if refresh is None or refresh.run is not run:
+            if refresh is not None:
+                refresh.detach()
+            self._live_refresh = LiveRefresh(run, self.pacer.touch)
 
     def _view(self, result: QueryResult, kinds: tuple[str, ...], message: str) -> LiveView:
         view = LiveView(result, self.context, kinds, message)
@@ -329,6 +390,8 @@ class NotebookSession:
         result = self.query(name)
         if self.replay is not None and result in self.replay.results:
             self.replay.drop(name)
+        elif result.live_run is not None:
+            result.live_run.drop(name)
         elif result.status in ("planned", "running"):
             result.status = "stopped"
         self.pacer.flush()
@@ -387,9 +450,18 @@ class NotebookSession:
     def _status_message(self, text: str) -> Message:
         lines = [text] if text else []
         status = self.replay_status()
+        live = self._live_status()
         if status is None:
-            lines.append("no replay yet.")
-            return Message("\n".join(lines))
+            if live is None:
+                lines.append("no replay yet.")
+                return Message("\n".join(lines))
+            summary, sources = live
+            lines.append(summary)
+            html = "".join(f"<div>{escape(line)}</div>" for line in lines)
+            return Message(
+                "\n".join([*lines, sources.to_string(index=False)]),
+                html=html + sources.to_html(index=False, border=0),
+            )
         ended = set(status.ended)
         frame = pd.DataFrame(
             {
@@ -406,16 +478,36 @@ class NotebookSession:
         )
         lines.append(summary)
         html = "".join(f"<div>{escape(line)}</div>" for line in lines)
-        return Message(
-            "\n".join([*lines, frame.to_string(index=False)]),
-            html=html + frame.to_html(index=False, border=0),
-        )
+        texts = [*lines, frame.to_string(index=False)]
+        html += frame.to_html(index=False, border=0)
+        if live is not None:
+            summary, sources = live
+            texts.extend([summary, sources.to_string(index=False)])
+            html += f"<div>{escape(summary)}</div>" + sources.to_html(index=False, border=0)
+        return Message("\n".join(texts), html=html)
+
+    def _live_status(self) -> tuple[str, pd.DataFrame] | None:
+        """Return a summary line and the sources' counters of the notebook's live run."""
+        run = self.live_run
+        if run is None:
+            return None
+        metrics = run.source_metrics()
+        columns = ["source", "connector", "messages", "rows", "rejected", "backlog", "dropped"]
+        sources = metrics[columns] if len(metrics) else pd.DataFrame(columns=columns)
+        state = "running" if run.running else "stopped"
+        names = ", ".join(result.name for result in run.results) or "none"
+        return f"live run {state} · queries {names}", sources
 
     # Lifetime ---------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop the replay task and close every view."""
+        """Stop the replay task and the notebook's live run, and close every view."""
         self._halt()
+        if self._live_refresh is not None:
+            self._live_refresh.detach()
+            self._live_refresh = None
+        if self.live_run is not None:
+            self.live_run.stop()
         for name in list(self.views):
             self._close_views(name)
 
@@ -423,6 +515,49 @@ class NotebookSession:
         """Close the replay and the views, then run cells in ``session``."""
         self.close()
         self._reset(session)
+
+
+class LiveRefresh:
+    """Forwards the deliveries of a live run's thread to ``touch`` on the kernel's asyncio loop.
+
+    At most one call waits on the loop at a time, so a fast feed does not
+    flood it. Without a running loop (a terminal, a test) nothing is
+    forwarded, and the views refresh after each command.
+    """
+
+    def __init__(self, run: LiveRun, touch: Callable[[], None]) -> None:
+        self.run = run
+        self.touch = touch
+        self._pending = False
+        self._guard = threading.Lock()
+        try:
+            self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self.loop = None
+        if self.loop is not None:
+            run.job.listeners.append(self.notify)
+
+    def notify(self) -> None:
+        """Ask the loop to refresh the views; called on the live run's thread."""
+        assert self.loop is not None
+        with self._guard:
+            if self._pending:
+                return
+            self._pending = True
+        try:
+            self.loop.call_soon_threadsafe(self._refresh)
+        except RuntimeError:  # the kernel's loop has closed
+            self.detach()
+
+    def _refresh(self) -> None:
+        with self._guard:
+            self._pending = False
+        self.touch()
+
+    def detach(self) -> None:
+        """Stop forwarding the run's deliveries."""
+        if self.notify in self.run.job.listeners:
+            self.run.job.listeners.remove(self.notify)
 
 
 def help_text() -> str:

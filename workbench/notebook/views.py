@@ -40,6 +40,7 @@ __all__ = [
     "ViewContext",
     "ViewFactory",
     "ViewPart",
+    "backlog_text",
     "latest_rows",
     "load_viz_views",
     "register_view",
@@ -150,6 +151,25 @@ def watermark_text(result: QueryResult) -> str:
     return str(pd.Timestamp(watermark, unit="ns"))
 
 
+def backlog_text(result: QueryResult) -> str:
+    """Return the backlog of each live source the query reads: ' · backlog ev 3 waiting, 0 dropped'.
+
+    Empty for a query that is not part of a live run.
+    """
+    if result.live_run is None:
+        return ""
+    metrics = result.source_metrics()
+    if len(metrics) == 0:
+        return ""
+    parts = [
+        f"{source} {int(backlog):,} waiting, {int(dropped):,} dropped"
+        for source, backlog, dropped in zip(
+            metrics["source"], metrics["backlog"], metrics["dropped"], strict=True
+        )
+    ]
+    return " · backlog " + "; ".join(parts) if parts else ""
+
+
 class TablePart:
     """The latest result rows as an HTML table."""
 
@@ -212,17 +232,19 @@ class LiveView:
         return self.result.name
 
     def status_text(self) -> str:
-        """Return one line: query name, status, rows out, late rows, watermark."""
+        """Return one line: query name, status, rows out, late rows, watermark, live backlog."""
         result = self.result
-        collector = result.collector
-        rows = collector.rows if collector is not None else 0
-        late = 0
-        if result.pipeline is not None:
-            late = sum(operator.metrics.late for operator in result.pipeline.operators)
-        return (
-            f"{result.name}: {result.status} · {rows:,} rows out · {late:,} late · "
-            f"watermark {watermark_text(result)}"
-        )
+        with result._reading():
+            collector = result.collector
+            rows = collector.rows if collector is not None else 0
+            late = 0
+            if result.pipeline is not None:
+                late = sum(operator.metrics.late for operator in result.pipeline.operators)
+            line = (
+                f"{result.name}: {result.status} · {rows:,} rows out · {late:,} late · "
+                f"watermark {watermark_text(result)}"
+            )
+        return line + backlog_text(result)
 
     def update(self) -> None:
         """Redraw the status, the message and every part; a closed view is left as it is."""
@@ -230,6 +252,11 @@ class LiveView:
             self.closed = True
             return
         self.status.value = f"<b>{escape(self.status_text())}</b>"
+        # The parts read the query's state, which a live run's thread changes.
+        with self.result._reading():
+            self._redraw()
+
+    def _redraw(self) -> None:
         note = escape(self.message)
         if self.result.error is not None:
             error = self.result.error
@@ -259,9 +286,8 @@ class LiveView:
             lines.append(self.message)
         if self.result.error is not None:
             lines.append(self.result.error.render())
-        for part in self.parts:
-            if isinstance(part, TablePart):
-                lines.append(part.text())
+        with self.result._reading():
+            lines.extend(part.text() for part in self.parts if isinstance(part, TablePart))
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -18,10 +18,11 @@ can be late.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +59,16 @@ class FeedState:
     failed: bool = False
 
 
+@dataclass
+class FeedTasks:
+    """The tasks that run one feed, and the event that stops its pump."""
+
+    stop: asyncio.Event
+    receiver: asyncio.Task[None]
+    pump: asyncio.Task[None]
+    idle: asyncio.Task[None] | None = None
+
+
 class LiveClock:
     """Runs live feeds and calls ``deliver``, ``advance``, ``end`` and ``fail`` for each.
 
@@ -86,6 +97,8 @@ class LiveClock:
         self.started = threading.Event()
         self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._settled: asyncio.Event | None = None
+        self._tasks: dict[str, FeedTasks] = {}
         self._drain = False
 
     @property
@@ -105,56 +118,131 @@ class LiveClock:
         """Start every source, pump until stopped or every feed has ended, then close them."""
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
+        self._settled = asyncio.Event()
         try:
             await self._run(self._stop)
         finally:
             self.started.set()
 
     async def _run(self, stop: asyncio.Event) -> None:
-        for state in self.states.values():
-            state.feed.source.bind_events()
-            try:
-                await state.feed.source.start()
-            except WorkbenchError as error:
-                self._feed_failed(state, error)
-            except OSError as error:
-                self._feed_failed(state, SourceError(f"cannot start '{state.feed.name}': {error}"))
+        for state in list(self.states.values()):
+            await self._launch(state)
         self.started.set()
-        running = [state for state in self.states.values() if not state.failed]
-        receivers = {
-            state.feed.name: asyncio.create_task(
-                self._receive(state), name=f"receive {state.feed.name}"
-            )
-            for state in running
-        }
-        pumps = [asyncio.create_task(self._pump(state, stop)) for state in running]
-        idle = [
-            asyncio.create_task(self._watch_idle(state, stop))
-            for state in running
-            if state.feed.source.options.idle_timeout_ns is not None and self._advance is not None
-        ]
+        self._check_settled()
+        assert self._settled is not None
+        settled = asyncio.ensure_future(self._settled.wait())
         try:
-            if pumps:
-                await _wait_any(stop, asyncio.gather(*pumps, return_exceptions=True))
+            await _wait_any(stop, settled)
         finally:
-            for task in [*receivers.values(), *idle]:
-                task.cancel()
-            for state in running:
-                try:
-                    await state.feed.source.close()
-                except (OSError, WorkbenchError) as error:
-                    logger.warning("%s: closing failed: %s", state.feed.name, error)
-            await asyncio.gather(*receivers.values(), *idle, return_exceptions=True)
+            settled.cancel()
             stop.set()
-            await asyncio.gather(*pumps, return_exceptions=True)
-            for state in running:
-                await self._flush(state)
-                if self._drain and not state.ended:
-                    self._finish(state)
-                try:
-                    await state.feed.source.finalize()
-                except (OSError, WorkbenchError) as error:
-                    logger.warning("%s: closing the client failed: %s", state.feed.name, error)
+            for name in list(self._tasks):
+                await self._shut(name, drain=self._drain)
+
+    # Feeds that join or leave a running clock ---------------------------------------------
+
+    def add_feed(self, feed: LiveFeed, timeout: float) -> None:
+        """Start ``feed`` on the running clock from another thread; return once it has started.
+
+        Raises SourceError when the clock has stopped, or when the source does
+        not start within ``timeout`` seconds. A source that fails to start
+        reports through ``fail`` as at the start of the run.
+        """
+        if feed.name in self.states:
+            message = f"feed {feed.name!r} is already part of the live run"
+            raise ValueError(message)
+        self._call(self._add(feed), timeout, f"starting '{feed.name}'")
+
+    def remove_feed(self, name: str, timeout: float) -> None:
+        """Stop feed ``name`` on the running clock from another thread, closing its source.
+
+        Messages already received are delivered first. Raises SourceError
+        when closing takes longer than ``timeout`` seconds.
+        """
+        if name not in self.states:
+            return
+        self._call(self._remove(name), timeout, f"stopping '{name}'")
+
+    def _call(self, work: Coroutine[Any, Any, None], timeout: float, what: str) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed() or (self._stop is not None and self._stop.is_set()):
+            work.close()
+            raise SourceError(f"{what} failed: the live run has stopped")
+        try:
+            future = asyncio.run_coroutine_threadsafe(work, loop)
+        except RuntimeError:  # the loop closed after the check
+            work.close()
+            raise SourceError(f"{what} failed: the live run has stopped") from None
+        try:
+            future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise SourceError(f"{what} timed out after {timeout:g} s") from None
+
+    async def _add(self, feed: LiveFeed) -> None:
+        if self._settled is not None and self._settled.is_set():
+            raise SourceError(f"starting '{feed.name}' failed: the live run has ended")
+        state = FeedState(feed)
+        self.states[feed.name] = state
+        await self._launch(state)
+
+    async def _remove(self, name: str) -> None:
+        if name in self._tasks:
+            await self._shut(name, drain=False)
+        self.states.pop(name, None)
+        self._check_settled()
+
+    async def _launch(self, state: FeedState) -> None:
+        """Start the source of a feed and its receiving, pumping and idle tasks."""
+        assert self._stop is not None
+        source = state.feed.source
+        source.bind_events()
+        try:
+            await source.start()
+        except WorkbenchError as error:
+            self._feed_failed(state, error)
+        except OSError as error:
+            self._feed_failed(state, SourceError(f"cannot start '{state.feed.name}': {error}"))
+        if state.failed:
+            return
+        name = state.feed.name
+        feed_stop = asyncio.Event()
+        tasks = FeedTasks(
+            stop=feed_stop,
+            receiver=asyncio.create_task(self._receive(state), name=f"receive {name}"),
+            pump=asyncio.create_task(self._pump(state, feed_stop), name=f"pump {name}"),
+        )
+        if source.options.idle_timeout_ns is not None and self._advance is not None:
+            tasks.idle = asyncio.create_task(self._watch_idle(state, feed_stop))
+        tasks.pump.add_done_callback(lambda _: self._check_settled())
+        self._tasks[name] = tasks
+
+    async def _shut(self, name: str, *, drain: bool) -> None:
+        """Close a feed's source, deliver its backlog, and end the feed when draining."""
+        tasks = self._tasks.pop(name)
+        state = self.states[name]
+        side = [tasks.receiver] + ([tasks.idle] if tasks.idle is not None else [])
+        for task in side:
+            task.cancel()
+        try:
+            await state.feed.source.close()
+        except (OSError, WorkbenchError) as error:
+            logger.warning("%s: closing failed: %s", name, error)
+        await asyncio.gather(*side, return_exceptions=True)
+        tasks.stop.set()
+        await asyncio.gather(tasks.pump, return_exceptions=True)
+        await self._flush(state)
+        if drain and not state.ended:
+            self._finish(state)
+        try:
+            await state.feed.source.finalize()
+        except (OSError, WorkbenchError) as error:
+            logger.warning("%s: closing the client failed: %s", name, error)
+
+    def _check_settled(self) -> None:
+        """Let the run end once no feed's pump is running."""
+        if self._settled is not None and all(tasks.pump.done() for tasks in self._tasks.values()):
+            self._settled.set()
 
     async def _receive(self, state: FeedState) -> None:
         source = state.feed.source
