@@ -26,22 +26,29 @@ def write_rules(tmp_path: Path) -> Path:
 
 
 def start(rules: Path, port: int, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "workbench.cli",
-            "run",
-            str(rules),
-            "--with",
-            f"ev.port={port}",
-            "--no-progress",
-            *extra,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # A child inherits an ignored SIGINT (a kernel or server started by an earlier
+    # test may have ignored it in this process), while a handled one resets to the
+    # default at exec: so handle SIGINT here while the child starts.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "workbench.cli",
+                "run",
+                str(rules),
+                "--with",
+                f"ev.port={port}",
+                "--no-progress",
+                *extra,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def send_when_listening(port: int, lines: list[bytes], timeout: float = 30.0) -> None:
