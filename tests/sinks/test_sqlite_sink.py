@@ -8,7 +8,7 @@ import pytest
 from workbench.errors import SinkError
 from workbench.events import types as t
 from workbench.events.schema import Schema
-from workbench.sinks.sqlite_sink import SQLiteSink
+from workbench.sinks.sqlite_sink import SQLiteSink, affinity
 
 
 def fetch(path: Path, sql: str) -> list[tuple[object, ...]]:
@@ -62,6 +62,34 @@ def test_sqlite_incompatible_table(tmp_path: Path) -> None:
     sink = SQLiteSink("out", path, "alerts")
     with pytest.raises(SinkError, match="column 'id' is TEXT, expected INTEGER; column 'n'"):
         sink.open(Schema.of([("id", t.BIGINT), ("n", t.DOUBLE)]))
+
+
+def test_sqlite_same_affinity_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "results.sqlite"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE alerts (id INT CHECK (id < 10), name VARCHAR(20), x FLOAT)")
+    connection.close()
+    sink = SQLiteSink("out", path, "alerts")
+    sink.open(Schema.of([("id", t.BIGINT), ("name", t.STRING), ("x", t.DOUBLE)]))
+    sink.write(pd.DataFrame({"id": pd.array([3], dtype="Int64"), "name": ["a"], "x": [1.5]}))
+    sink.close()
+    assert fetch(path, "SELECT id, name, x FROM alerts") == [(3, "a", 1.5)]
+
+
+@pytest.mark.parametrize(
+    ("declared", "expected"),
+    [
+        ("INT", "INTEGER"),
+        ("BIGINT", "INTEGER"),
+        ("VARCHAR(20)", "TEXT"),
+        ("CLOB", "TEXT"),
+        ("", "BLOB"),
+        ("DOUBLE PRECISION", "REAL"),
+        ("DECIMAL(10,5)", "NUMERIC"),
+    ],
+)
+def test_sqlite_affinity_rules(declared: str, expected: str) -> None:
+    assert affinity(declared) == expected
 
 
 def test_sqlite_failed_write_rolls_back(tmp_path: Path) -> None:

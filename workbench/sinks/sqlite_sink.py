@@ -84,7 +84,7 @@ class SQLiteSink(BaseSink):
             found = declared.get(column.name.lower())
             if found is None:
                 differences.append(f"column '{column.name}' ({expected}) is missing")
-            elif found[1] != expected:
+            elif affinity(found[1]) != affinity(expected):
                 differences.append(f"column '{found[0]}' is {found[1]}, expected {expected}")
         if differences:
             message = (
@@ -143,3 +143,21 @@ class SQLiteSink(BaseSink):
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+def affinity(declared: str) -> str:
+    """Return SQLite's type affinity of a declared column type (section 3.1 of its datatype rules).
+
+    Columns of the same affinity store values alike, so INT and INTEGER, or
+    VARCHAR(20) and TEXT, are interchangeable for a sink.
+    """
+    text = declared.upper()
+    if "INT" in text:
+        return "INTEGER"
+    if any(part in text for part in ("CHAR", "CLOB", "TEXT")):
+        return "TEXT"
+    if not text or "BLOB" in text:
+        return "BLOB"
+    if any(part in text for part in ("REAL", "FLOA", "DOUB")):
+        return "REAL"
+    return "NUMERIC"
