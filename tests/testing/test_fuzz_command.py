@@ -40,6 +40,21 @@ def test_compare_two_rules_of_file(
     assert found.read_text().splitlines()[0] == "ts,ip,kind,amount"
 
 
+def test_against_file_declaring_same_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table = RULES.split(";", maxsplit=1)[0] + ";\n"
+    new = tmp_path / "new.sql"
+    old = tmp_path / "old.sql"
+    new.write_text(table + "SELECT ip, amount FROM events WHERE amount > 100;\n")
+    old.write_text(table + "SELECT ip, amount FROM events WHERE amount >= 100;\n")
+
+    status = main(["fuzz", str(new), "--against", str(old)])
+
+    assert status == 1
+    assert "The two rules differ on this stream of 1 row" in capsys.readouterr().out
+
+
 def test_fire_last_rule(rules: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status = main(["fuzz", str(rules), "--mode", "fire", "--max-examples", "100"])
 
