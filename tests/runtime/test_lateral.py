@@ -108,6 +108,15 @@ def test_table_function_error_rejects_row() -> None:
     assert "'id': 4" in rejected["raw"][0]
 
 
+def test_table_function_argument_count_checked() -> None:
+    session = _session()
+
+    with pytest.raises(ValidationError, match="cannot take 2 argument") as caught:
+        session.sql("SELECT id, word FROM events, LATERAL TABLE(split(text, 1)) AS s")
+
+    assert caught.value.position is not None
+
+
 def test_table_function_output_types() -> None:
     def pairs(n: int) -> list[object]:
         if n == 2:

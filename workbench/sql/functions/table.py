@@ -9,6 +9,7 @@ plans hold names only.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,19 @@ class TableFunctionDef:
     func: Callable[..., Iterable[Any] | None]
     columns: tuple[str, ...]
     types: tuple[DataType, ...]
+
+    def accepts(self, count: int) -> str | None:
+        """Return why the function cannot take ``count`` arguments, or None when it can.
+
+        A callable whose signature cannot be read (a builtin) accepts any count.
+        """
+        try:
+            inspect.signature(self.func).bind(*([None] * count))
+        except TypeError as error:
+            return str(error)
+        except ValueError:
+            return None
+        return None
 
     def signature(self) -> str:
         fields = ", ".join(

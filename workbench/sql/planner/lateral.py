@@ -143,6 +143,14 @@ def _plan_function(
             call,
             hint=f"register it with Session.register_table_function(name, func, returns=...); {registered}",
         )
+    problem = definition.accepts(len(call.expressions))
+    if problem is not None:
+        raise ctx.invalid(
+            f"table function {call.name!r} cannot take {len(call.expressions)} argument(s): "
+            f"{problem}",
+            call,
+            hint="pass the arguments the registered Python function takes",
+        )
     args = tuple(_plain(ctx.compile(argument, left_scope)) for argument in call.expressions)
     taken = list(left.schema.names)
     source = LateralSource(
