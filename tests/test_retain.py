@@ -236,3 +236,18 @@ def test_cep_adhoc_rejects_name() -> None:
     assert parse_cell_line("--adhoc").adhoc
     with pytest.raises(ArgumentError, match="--adhoc"):
         parse_cell_line("recent --adhoc")
+
+
+def test_view_rejected_with_reason(tmp_path: Path) -> None:
+    session = events_session(tmp_path, "25 rows")
+    session.sql("CREATE VIEW recent AS SELECT n FROM events")
+
+    with pytest.raises(ValidationError, match="is a view"):
+        session.adhoc("SELECT * FROM recent")
+
+
+def test_table_function_rejected(tmp_path: Path) -> None:
+    session = events_session(tmp_path, "25 rows")
+
+    with pytest.raises(ValidationError, match="not table functions"):
+        session.adhoc("SELECT * FROM read_csv('events.csv')")

@@ -198,6 +198,14 @@ class Retention:
         ctes = {cte.alias_or_name.lower() for cte in node.find_all(exp.CTE)}
         connection = duckdb.connect()
         try:
+            for table_node in node.find_all(exp.Table):
+                if not table_node.name:
+                    raise ValidationError(
+                        "an ad hoc query reads tables that retain rows, not table functions "
+                        f"such as {table_node.sql(dialect='duckdb')!r}",
+                        sql=sql,
+                        hint="name a table that has the 'retain' option in FROM",
+                    )
             for name in sorted({table.name for table in node.find_all(exp.Table)}):
                 if name.lower() in ctes:
                     continue
@@ -214,7 +222,14 @@ class Retention:
             raise UnknownTableError(
                 f"table {name!r} not found", sql=sql, hint=self.catalog.suggestion(name)
             )
-        if not isinstance(table, TableDef) or RETAIN_OPTION not in table.options:
+        if not isinstance(table, TableDef):
+            raise ValidationError(
+                f"{name!r} is a view, and an ad hoc query reads only tables that retain rows",
+                sql=sql,
+                hint="write the view's query over the retaining table in the ad hoc query "
+                "(WITH name AS (...) works)",
+            )
+        if RETAIN_OPTION not in table.options:
             raise ValidationError(
                 f"table {name!r} retains no rows, so an ad hoc query cannot read it",
                 sql=sql,
