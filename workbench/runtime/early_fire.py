@@ -172,3 +172,48 @@ def process_with_processing_time_early_fire(
         if early_rows is not None:
             outputs.append(early_rows)
     return outputs
+
+
+class EarlyFiring:
+    """The early-result step shared by the window and session operators.
+
+    A subclass sets ``early``, ``_delay``, ``sequence`` and ``watermark`` and
+    implements ``_advance`` (count a batch, fire what its watermark closes)
+    and ``_provisional`` (the early rows after a part, or None).
+    """
+
+    early: EarlyFire | None
+    _delay: ProcessingTimeDelay | None
+    sequence: int
+    watermark: int
+
+    def _advance(self, batch: Batch) -> Batch:
+        raise NotImplementedError
+
+    def _provisional(self, batch: Batch) -> Batch | None:
+        raise NotImplementedError
+
+    def _with_early_results(
+        self, batch: Batch, early: EarlyFire, *, processing_time: bool, now_ns: int
+    ) -> list[Batch]:
+        """Process ``batch`` and emit early results where ``early`` says they are due."""
+        if processing_time:
+            if early.interval_ns > 0 and self._delay is None:
+                self._delay = ProcessingTimeDelay(early.interval_ns)
+            return process_with_processing_time_early_fire(
+                batch,
+                early,
+                self._delay,
+                self.sequence,
+                now_ns,
+                advance=self._advance,
+                provisional=self._provisional,
+            )
+        return process_with_early_fire(
+            batch,
+            early,
+            self.sequence,
+            self.watermark,
+            advance=self._advance,
+            provisional=self._provisional,
+        )

@@ -37,9 +37,8 @@ from workbench.events.types import DataType
 from workbench.runtime.aggregate_state import AggregateState, group_keys, key_columns
 from workbench.runtime.early_fire import (
     EarlyFire,
+    EarlyFiring,
     ProcessingTimeDelay,
-    process_with_early_fire,
-    process_with_processing_time_early_fire,
 )
 from workbench.runtime.operator import Operator
 from workbench.runtime.windows import (
@@ -64,7 +63,7 @@ class Session:
     row_watermarks: list[np.ndarray] = field(default_factory=list)
 
 
-class SessionWindowOperator(Operator):
+class SessionWindowOperator(EarlyFiring, Operator):
     """Session windows, either aggregated (WindowAggregate) or as rows (window TVF)."""
 
     def __init__(
@@ -112,25 +111,8 @@ class SessionWindowOperator(Operator):
         early = self.early
         if early is None or not early.enabled or batch.final or self.state is None:
             return [self._advance(batch)]
-        if self.spec.processing_time:
-            if early.interval_ns > 0 and self._delay is None:
-                self._delay = ProcessingTimeDelay(early.interval_ns)
-            return process_with_processing_time_early_fire(
-                batch,
-                early,
-                self._delay,
-                self.sequence,
-                now,
-                advance=self._advance,
-                provisional=self._provisional,
-            )
-        return process_with_early_fire(
-            batch,
-            early,
-            self.sequence,
-            self.watermark,
-            advance=self._advance,
-            provisional=self._provisional,
+        return self._with_early_results(
+            batch, early, processing_time=self.spec.processing_time, now_ns=now
         )
 
     def _advance(self, batch: Batch) -> Batch:

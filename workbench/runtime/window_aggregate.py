@@ -33,9 +33,8 @@ from workbench.events.types import DataType
 from workbench.runtime.aggregate_state import AggregateState
 from workbench.runtime.early_fire import (
     EarlyFire,
+    EarlyFiring,
     ProcessingTimeDelay,
-    process_with_early_fire,
-    process_with_processing_time_early_fire,
 )
 from workbench.runtime.groups import GroupDictionary, SlotPool, WindowGroups
 from workbench.runtime.operator import Operator
@@ -73,7 +72,7 @@ class _KeySet:
         return self.dictionary.ids([column.reset_index(drop=True) for column in columns])
 
 
-class WindowAggregateOperator(Operator):
+class WindowAggregateOperator(EarlyFiring, Operator):
     def __init__(
         self,
         name: str,
@@ -132,26 +131,7 @@ class WindowAggregateOperator(Operator):
         early = self.early
         if early is None or not early.enabled or batch.final:
             return [self._advance(batch)]
-        if processing_time:
-            if early.interval_ns > 0 and self._delay is None:
-                self._delay = ProcessingTimeDelay(early.interval_ns)
-            return process_with_processing_time_early_fire(
-                batch,
-                early,
-                self._delay,
-                self.sequence,
-                now,
-                advance=self._advance,
-                provisional=self._provisional,
-            )
-        return process_with_early_fire(
-            batch,
-            early,
-            self.sequence,
-            self.watermark,
-            advance=self._advance,
-            provisional=self._provisional,
-        )
+        return self._with_early_results(batch, early, processing_time=processing_time, now_ns=now)
 
     def _advance(self, batch: Batch) -> Batch:
         """Count the rows of ``batch``, then fire the windows its end watermark closes."""
