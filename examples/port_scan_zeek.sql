@@ -14,7 +14,7 @@
 -- NULL. Without a column list, the table takes every column from the log's
 -- #fields and #types lines. Zeek writes a connection when it ends but stamps
 -- it with its start, so rows are out of time order by up to the longest
--- connection; the connector's default watermark trails by five minutes.
+-- connection. The connector's default watermark trails by five minutes.
 CREATE TABLE conn WITH (
     'connector' = 'zeek',
     'path' = '../datasets/conn.log'

@@ -116,7 +116,7 @@ class Session:
         that runs when its rows are asked for. INSERT INTO statements run
         together, in one replay, after the last statement; the first one that
         failed raises its error once all have run. With ``adhoc``, ``text`` is
-        one SELECT answered now over the rows its tables retain, as
+        one SELECT run now over the rows its tables retain, as
         :meth:`adhoc` does.
         """
         if adhoc:

@@ -11,8 +11,8 @@ cell (``%cep pause``) while rows flow.
 
 A query on a live table starts at once in the background: it joins the
 session's running live run (see :meth:`workbench.live.LiveRun.add`) or
-starts a new one. The live run's thread asks the kernel's loop to refresh
-the views, so widgets are only touched on the kernel's thread.
+starts a new one. The live run's thread schedules each view refresh on the
+kernel's loop, so widgets are only touched on the kernel's thread.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Lookup joins: each input row reads its partners from a DuckDB or SQLite table.
 
-A batch looks up each distinct key once: from the cache when it holds the
+A batch looks up each distinct key once: from the cache when it contains the
 key, otherwise with one query for all missing keys. The table is read when
 the batch arrives (processing time), so a row joins the table's content at
 that moment, as in Flink. A LEFT join pads a row without partners with

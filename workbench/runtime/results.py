@@ -29,7 +29,7 @@ class ResultCollector:
     and live displays use it). With ``max_rows`` set (queries on live feeds),
     at most about that many rows are kept: the oldest appended rows are
     discarded, and an updating result's changelog is folded into its current
-    state; ``rows_discarded`` counts the rows no longer kept.
+    state. ``rows_discarded`` counts the rows no longer kept.
 
     Provisional rows (early window results) go to ``provisional`` only, each
     frame with the number of final rows emitted before it in column

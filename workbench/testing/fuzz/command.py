@@ -112,7 +112,7 @@ def run_fuzz_command(arguments: argparse.Namespace, text: str, base_dir: Path) -
     against: str | QueryResult | None = None
     if arguments.against is not None:
         # The other file usually declares the same tables, so it is read in a
-        # session of its own; its rule then runs over the first file's tables.
+        # session of its own. Its rule then runs over the first file's tables.
         other_session = Session(base_dir=base_dir, progress=False)
         other = _rules(
             other_session, arguments.against.read_text(encoding="utf-8"), arguments.against
