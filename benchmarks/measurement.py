@@ -102,3 +102,56 @@ def probe_memory(path: Path, delay_ms: int, mode: str, query: str = "window") ->
         )
         raise RuntimeError(message)
     return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def measure_memory_mode(
+    mode: str,
+    label: str,
+    paths: dict[int, Path],
+    *,
+    repeats: int,
+    delay_ms: int,
+    query: str = "window",
+) -> dict[str, Any]:
+    """Probe each file ``repeats`` times in fresh processes; return the growth figures of one mode.
+
+    Growth is the peak minus the baseline, in KiB per run, with the median and
+    best per file and in MB from the smallest file to the largest. Raises
+    AssertionError when a probe did not read every row or saw late rows.
+    """
+    small, large = min(paths), max(paths)
+    runs: dict[int, list[dict[str, Any]]] = {}
+    for events, path in paths.items():
+        runs[events] = []
+        for _ in range(repeats):
+            probe = probe_memory(path, delay_ms, mode, query=query)
+            if probe["rows_read"] != events or probe["late"]:
+                message = (
+                    f"memory probe {mode} on {path.name} read {probe['rows_read']:,} of "
+                    f"{events:,} rows and saw {probe['late']} late rows; expected all rows "
+                    "and none late"
+                )
+                raise AssertionError(message)
+            probe["growth_kib"] = probe["peak_kib"] - probe["baseline_kib"]
+            runs[events].append(probe)
+    median_growth = {
+        events: statistics.median(probe["growth_kib"] for probe in probes)
+        for events, probes in runs.items()
+    }
+    best_growth = {
+        events: min(probe["growth_kib"] for probe in probes) for events, probes in runs.items()
+    }
+    result = {
+        "label": label,
+        "runs": {str(events): probes for events, probes in runs.items()},
+        "median_growth_kib": {str(events): value for events, value in median_growth.items()},
+        "best_growth_kib": {str(events): value for events, value in best_growth.items()},
+        "median_growth_small_to_large_mb": kib_to_mb(median_growth[large] - median_growth[small]),
+        "best_growth_small_to_large_mb": kib_to_mb(best_growth[large] - best_growth[small]),
+    }
+    print(
+        f"  {label}: growth {small:,} → {large:,} events "
+        f"{result['median_growth_small_to_large_mb']:.1f} MB",
+        flush=True,
+    )
+    return result

@@ -42,7 +42,7 @@ from engine_runs import (
 )
 from live_latency import LiveConfig, print_live_report, run_live_benchmark
 from machine import describe_machine
-from measurement import Measurement, kib_to_mb, measure, probe_memory
+from measurement import Measurement, measure, measure_memory_mode
 from packets import PacketConfig, print_packet_report, run_packet_benchmark
 from pattern_matching import PatternConfig, print_pattern_report, run_pattern_benchmark
 from report import format_table, megabytes, print_profile, rate, ratio
@@ -259,41 +259,12 @@ def measure_memory(config: Config) -> dict[str, Any]:
     small, large = config.memory_events
     modes: dict[str, Any] = {}
     for mode, label in MEMORY_MODES.items():
-        runs: dict[int, list[dict[str, Any]]] = {}
-        for events, path in paths.items():
-            runs[events] = []
-            for _ in range(config.repeats):
-                probe = probe_memory(path, config.workload.watermark_delay_ms, mode)
-                if probe["rows_read"] != events or probe["late"]:
-                    message = (
-                        f"memory probe {mode} on {path.name} read {probe['rows_read']:,} of "
-                        f"{events:,} rows and saw {probe['late']} late rows; expected all rows "
-                        "and none late"
-                    )
-                    raise AssertionError(message)
-                probe["growth_kib"] = probe["peak_kib"] - probe["baseline_kib"]
-                runs[events].append(probe)
-        median_growth = {
-            events: statistics.median(probe["growth_kib"] for probe in probes)
-            for events, probes in runs.items()
-        }
-        best_growth = {
-            events: min(probe["growth_kib"] for probe in probes) for events, probes in runs.items()
-        }
-        modes[mode] = {
-            "label": label,
-            "runs": {str(events): probes for events, probes in runs.items()},
-            "median_growth_kib": {str(events): value for events, value in median_growth.items()},
-            "best_growth_kib": {str(events): value for events, value in best_growth.items()},
-            "median_growth_small_to_large_mb": kib_to_mb(
-                median_growth[large] - median_growth[small]
-            ),
-            "best_growth_small_to_large_mb": kib_to_mb(best_growth[large] - best_growth[small]),
-        }
-        print(
-            f"  {label}: growth {small:,} → {large:,} events "
-            f"{modes[mode]['median_growth_small_to_large_mb']:.1f} MB",
-            flush=True,
+        modes[mode] = measure_memory_mode(
+            mode,
+            label,
+            paths,
+            repeats=config.repeats,
+            delay_ms=config.workload.watermark_delay_ms,
         )
     return {"small_events": small, "large_events": large, "modes": modes}
 
