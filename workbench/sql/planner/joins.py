@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from sqlglot import exp
 
@@ -61,6 +62,47 @@ class _Condition:
     time_bounds: dict[tuple[str, str], list[int | None]] = field(default_factory=dict)
     time_nodes: list[exp.Expr] = field(default_factory=list)
     residual: list[exp.Expr] = field(default_factory=list)
+
+
+class _JoinFields(TypedDict):
+    """The fields of ``plan.Join`` that every two-input join node takes."""
+
+    schema: Schema
+    left: PlanNode
+    right: PlanNode
+    kind: JoinKind
+    left_keys: tuple[Expr, ...]
+    right_keys: tuple[Expr, ...]
+    condition: Expr | None
+    right_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _JoinParts:
+    """The inputs of one join and its ON condition taken apart."""
+
+    kind: JoinKind
+    left: PlanNode
+    right: PlanNode
+    right_names: tuple[str, ...]
+    condition: _Condition
+    #: The other ON conjuncts (neither keys nor bounds), compiled, checked on each candidate pair.
+    residual: Expr | None
+
+    def fields(self, *, keep_times: bool) -> _JoinFields:
+        """Return the ``plan.Join`` fields. Output columns keep time attributes only if ``keep_times``."""
+        return _JoinFields(
+            schema=_join_schema(
+                self.left, self.right, self.right_names, self.kind, keep_times=keep_times
+            ),
+            left=self.left,
+            right=self.right,
+            kind=self.kind,
+            left_keys=tuple(self.condition.left_keys),
+            right_keys=tuple(self.condition.right_keys),
+            condition=self.residual,
+            right_names=self.right_names,
+        )
 
 
 def plan_joins(
@@ -260,19 +302,10 @@ def _build_join(
         residual = ctx.compile(_and_all(condition.residual), combined)  # type: ignore[arg-type]
         ctx.require_boolean(residual, condition.residual[0], "ON")
 
+    parts = _JoinParts(kind, left, right, right_names, condition, residual)
     plan: PlanNode
     if condition.window_bounds:
-        plan = _window_join(
-            ctx,
-            node,
-            kind,
-            left=left,
-            right=right,
-            right_names=right_names,
-            condition=condition,
-            residual=residual,
-            renamed=renamed,
-        )
+        plan = _window_join(ctx, node, parts, renamed=renamed)
     elif kind in ("SEMI", "ANTI"):
         raise ctx.unsupported(
             "semi and anti joins ([NOT] EXISTS, [NOT] IN with a subquery) run only as window joins",
@@ -281,27 +314,9 @@ def _build_join(
             "AND l.window_end = r.window_end",
         )
     elif condition.time_bounds:
-        plan = _interval_join(
-            ctx,
-            node,
-            kind,
-            left=left,
-            right=right,
-            right_names=right_names,
-            condition=condition,
-            residual=residual,
-        )
+        plan = _interval_join(ctx, node, parts)
     else:
-        plan = _regular_join(
-            ctx,
-            node,
-            kind,
-            left=left,
-            right=right,
-            right_names=right_names,
-            condition=condition,
-            residual=residual,
-        )
+        plan = _regular_join(ctx, node, parts)
     return plan, _output_scope(combined, plan, left_internal)
 
 
@@ -309,18 +324,8 @@ def _bounded(condition: _Condition) -> bool:
     return all(None not in bounds for bounds in condition.time_bounds.values())
 
 
-def _regular_join(
-    ctx: PlanContext,
-    node: exp.Expr,
-    kind: JoinKind,
-    *,
-    left: PlanNode,
-    right: PlanNode,
-    right_names: tuple[str, ...],
-    condition: _Condition,
-    residual: Expr | None,
-) -> RegularJoin:
-    if not condition.left_keys:
+def _regular_join(ctx: PlanContext, node: exp.Expr, parts: _JoinParts) -> RegularJoin:
+    if not parts.condition.left_keys:
         raise ctx.unsupported(
             "a join needs an equality between the two inputs: "
             "a cross join would pair every row with every other row",
@@ -334,17 +339,7 @@ def _regular_join(
             hint="SET 'table.exec.state.ttl' = '1 h'; to keep rows for an hour (in processing "
             f"time), or bound the join in time. Supported: {SUPPORTED_JOINS}",
         )
-    return RegularJoin(
-        schema=_join_schema(left, right, right_names, kind, keep_times=False),
-        left=left,
-        right=right,
-        kind=kind,
-        left_keys=tuple(condition.left_keys),
-        right_keys=tuple(condition.right_keys),
-        condition=residual,
-        right_names=right_names,
-        ttl_ns=ctx.state_ttl_ns,
-    )
+    return RegularJoin(**parts.fields(keep_times=False), ttl_ns=ctx.state_ttl_ns)
 
 
 def _join_kind(ctx: PlanContext, join: exp.Join) -> JoinKind:
@@ -642,17 +637,8 @@ def _unparen(node: exp.Expr) -> exp.Expr:
     return node
 
 
-def _interval_join(
-    ctx: PlanContext,
-    join: exp.Expr,
-    kind: JoinKind,
-    *,
-    left: PlanNode,
-    right: PlanNode,
-    right_names: tuple[str, ...],
-    condition: _Condition,
-    residual: Expr | None,
-) -> IntervalJoin:
+def _interval_join(ctx: PlanContext, join: exp.Expr, parts: _JoinParts) -> IntervalJoin:
+    condition = parts.condition
     if len(condition.time_bounds) > 1:
         raise ctx.unsupported(
             "an interval join compares one time attribute of each input",
@@ -668,35 +654,16 @@ def _interval_join(
             condition.time_nodes[0],
             hint="bound both sides, such as a.ts BETWEEN b.ts - INTERVAL '10' MINUTE AND b.ts",
         )
-    reverse = dict(zip(right_names, right.schema.names, strict=True))
+    reverse = dict(zip(parts.right_names, parts.right.schema.names, strict=True))
     bounds = IntervalBounds(left_time, reverse[right_time], lower, upper)
-    schema = _join_schema(left, right, right_names, kind, keep_times=True)
     del join
-    return IntervalJoin(
-        schema=schema,
-        left=left,
-        right=right,
-        kind=kind,
-        left_keys=tuple(condition.left_keys),
-        right_keys=tuple(condition.right_keys),
-        condition=residual,
-        right_names=right_names,
-        bounds=bounds,
-    )
+    return IntervalJoin(**parts.fields(keep_times=True), bounds=bounds)
 
 
 def _window_join(
-    ctx: PlanContext,
-    join: exp.Expr,
-    kind: JoinKind,
-    *,
-    left: PlanNode,
-    right: PlanNode,
-    right_names: tuple[str, ...],
-    condition: _Condition,
-    residual: Expr | None,
-    renamed: dict[str, str],
+    ctx: PlanContext, join: exp.Expr, parts: _JoinParts, *, renamed: dict[str, str]
 ) -> WindowJoin:
+    condition = parts.condition
     bounds = condition.window_bounds
     if set(bounds) != {"window_start", "window_end"}:
         missing = "window_end" if "window_end" not in bounds else "window_start"
@@ -708,8 +675,8 @@ def _window_join(
     reverse = {new: old for old, new in renamed.items()}
     left_window = (bounds["window_start"][0], bounds["window_end"][0])
     right_window = (reverse[bounds["window_start"][1]], reverse[bounds["window_end"][1]])
-    left_spec = _window_origin(left, left_window[0])
-    right_spec = _window_origin(right, right_window[0])
+    left_spec = _window_origin(parts.left, left_window[0])
+    right_spec = _window_origin(parts.right, right_window[0])
     if left_spec is None or right_spec is None:
         raise ctx.unsupported(
             "a window join reads the window_start and window_end of a window TVF on each input",
@@ -736,16 +703,8 @@ def _window_join(
             condition.time_nodes[0],
             hint="drop the time comparison: rows of one window already lie close in time",
         )
-    schema = _join_schema(left, right, right_names, kind, keep_times=True)
     return WindowJoin(
-        schema=schema,
-        left=left,
-        right=right,
-        kind=kind,
-        left_keys=tuple(condition.left_keys),
-        right_keys=tuple(condition.right_keys),
-        condition=residual,
-        right_names=right_names,
+        **parts.fields(keep_times=True),
         left_window=left_window,
         right_window=right_window,
         window=left_spec,
