@@ -13,7 +13,7 @@ from workbench.errors import UnknownTableError
 from workbench.events.schema import Column, Schema
 from workbench.events.time import parse_duration
 from workbench.events.types import TimeAttribute, common_type
-from workbench.sql.catalog import TableDef
+from workbench.sql.catalog import Entry, TableDef
 from workbench.sql.expr import Call, ColumnRef, Expr
 from workbench.sql.parser import node_position
 from workbench.sql.plan import JoinKind, LookupCache, LookupJoin, PlanNode, TemporalJoin
@@ -68,38 +68,21 @@ def plan_lookup_join(
             for c in right_scope.columns
         ]
     )
-    left_names = set(left.schema.names)
-    keys: list[Expr] = []
-    columns: list[str] = []
-    residual: list[exp.Expr] = []
-    reverse = {new: old for old, new in renamed.items()}
-    for conjunct in conjuncts:
-        pair = _key(
-            ctx,
-            conjunct,
-            combined=combined,
-            left_scope=left_scope,
-            left_names=left_names,
-            reverse=reverse,
-        )
-        if pair is None:
-            residual.append(conjunct)
-            continue
-        keys.append(pair[0])
-        columns.append(pair[1])
+    keys, columns, residual = _split_conjuncts(
+        ctx,
+        conjuncts,
+        combined=combined,
+        left_scope=left_scope,
+        left_names=set(left.schema.names),
+        reverse={new: old for old, new in renamed.items()},
+    )
     if not keys:
         raise ctx.invalid(
             "a lookup join needs an equality between an input expression and a table column",
             join,
             hint=f"join ON s.key = {alias}.key",
         )
-    condition = None
-    if residual:
-        condition_node = residual[0]
-        for item in residual[1:]:
-            condition_node = exp.And(this=condition_node, expression=item)
-        condition = ctx.compile(condition_node, combined)
-        ctx.require_boolean(condition, residual[0], "ON")
+    condition = _residual_condition(ctx, residual, combined)
     output = [Column(c.name, c.type) for c in left.schema.columns]
     output.extend(
         Column(name, c.type.plain().with_nullable(True))
@@ -120,14 +103,7 @@ def plan_lookup_join(
         condition=condition,
         cache=_cache(ctx, table, target),
     )
-    scope = Scope(
-        [*left_scope.columns]
-        + [
-            ScopeColumn(c.name, c.internal, plan.schema.find(c.internal).type, c.qualifier)  # type: ignore[union-attr]
-            for c in combined.columns[len(left_scope.columns) :]
-        ]
-    )
-    return plan, scope
+    return plan, _output_scope(plan, left_scope, combined)
 
 
 def _temporal_join(
@@ -142,14 +118,7 @@ def _temporal_join(
 ) -> tuple[PlanNode, Scope]:
     """Plan ``JOIN versioned FOR SYSTEM_TIME AS OF l.rowtime`` against a versioned table."""
     target = join.this
-    entry = ctx.catalog.lookup(target.name)
-    if entry is None:
-        raise UnknownTableError(
-            f"table {target.name!r} not found",
-            sql=ctx.script,
-            position=node_position(ctx.script, target),
-            hint=ctx.catalog.suggestion(target.name),
-        )
+    entry = _catalog_entry(ctx, target)
     if not isinstance(entry, TableDef) or not entry.primary_key or entry.watermark is None:
         raise ctx.unsupported(
             f"{target.name!r} is not a versioned table: an event-time temporal join needs a "
@@ -166,24 +135,14 @@ def _temporal_join(
     right_scope = Scope.of(right.schema, target.alias or entry.name)
     combined, right_names, left_names, _ = combine_inputs(left, left_scope, right, right_scope)
     renamed = dict(zip(right.schema.names, right_names, strict=True))
-    reverse = {new: old for old, new in renamed.items()}
-    keys: list[Expr] = []
-    columns: list[str] = []
-    residual: list[exp.Expr] = []
-    for conjunct in conjuncts:
-        pair = _key(
-            ctx,
-            conjunct,
-            combined=combined,
-            left_scope=left_scope,
-            left_names=left_names,
-            reverse=reverse,
-        )
-        if pair is None:
-            residual.append(conjunct)
-            continue
-        keys.append(pair[0])
-        columns.append(pair[1])
+    keys, columns, residual = _split_conjuncts(
+        ctx,
+        conjuncts,
+        combined=combined,
+        left_scope=left_scope,
+        left_names=left_names,
+        reverse={new: old for old, new in renamed.items()},
+    )
     missing = [column for column in entry.primary_key if column not in columns]
     if missing:
         raise ctx.invalid(
@@ -192,13 +151,7 @@ def _temporal_join(
             join,
             hint=f"join ON s.key = {target.alias or entry.name}.{missing[0]}",
         )
-    condition = None
-    if residual:
-        condition_node = residual[0]
-        for item in residual[1:]:
-            condition_node = exp.And(this=condition_node, expression=item)
-        condition = ctx.compile(condition_node, combined)
-        ctx.require_boolean(condition, residual[0], "ON")
+    condition = _residual_condition(ctx, residual, combined)
     output = [Column(c.name, c.type) for c in left.schema.columns]
     output.extend(
         Column(name, c.type.plain().with_nullable(True) if kind == "LEFT" else c.type.plain())
@@ -220,17 +173,63 @@ def _temporal_join(
         left_time=left_time,
         right_time=entry.watermark.column,
     )
-    scope = Scope(
+    return plan, _output_scope(plan, left_scope, combined)
+
+
+def _split_conjuncts(
+    ctx: PlanContext,
+    conjuncts: list[exp.Expr],
+    *,
+    combined: Scope,
+    left_scope: Scope,
+    left_names: set[str],
+    reverse: dict[str, str],
+) -> tuple[list[Expr], list[str], list[exp.Expr]]:
+    """Split ON conjuncts into key expressions, their table columns and the other conjuncts."""
+    keys: list[Expr] = []
+    columns: list[str] = []
+    residual: list[exp.Expr] = []
+    for conjunct in conjuncts:
+        pair = _key(
+            ctx,
+            conjunct,
+            combined=combined,
+            left_scope=left_scope,
+            left_names=left_names,
+            reverse=reverse,
+        )
+        if pair is None:
+            residual.append(conjunct)
+            continue
+        keys.append(pair[0])
+        columns.append(pair[1])
+    return keys, columns, residual
+
+
+def _residual_condition(ctx: PlanContext, residual: list[exp.Expr], combined: Scope) -> Expr | None:
+    """Compile the AND of the conjuncts that are not keys, or return None if there are none."""
+    if not residual:
+        return None
+    condition_node = residual[0]
+    for item in residual[1:]:
+        condition_node = exp.And(this=condition_node, expression=item)
+    condition = ctx.compile(condition_node, combined)
+    ctx.require_boolean(condition, residual[0], "ON")
+    return condition
+
+
+def _output_scope(plan: PlanNode, left_scope: Scope, combined: Scope) -> Scope:
+    """Return the scope after the join, with the right columns typed as ``plan`` outputs them."""
+    return Scope(
         [*left_scope.columns]
         + [
             ScopeColumn(c.name, c.internal, plan.schema.find(c.internal).type, c.qualifier)  # type: ignore[union-attr]
             for c in combined.columns[len(left_scope.columns) :]
         ]
     )
-    return plan, scope
 
 
-def _lookup_table(ctx: PlanContext, target: exp.Table) -> TableDef:
+def _catalog_entry(ctx: PlanContext, target: exp.Table) -> Entry:
     entry = ctx.catalog.lookup(target.name)
     if entry is None:
         raise UnknownTableError(
@@ -239,6 +238,11 @@ def _lookup_table(ctx: PlanContext, target: exp.Table) -> TableDef:
             position=node_position(ctx.script, target),
             hint=ctx.catalog.suggestion(target.name),
         )
+    return entry
+
+
+def _lookup_table(ctx: PlanContext, target: exp.Table) -> TableDef:
+    entry = _catalog_entry(ctx, target)
     if not isinstance(entry, TableDef) or entry.connector not in LOOKUP_CONNECTORS:
         raise ctx.unsupported(
             f"{target.name!r} cannot be looked up: lookup joins read tables of the "
