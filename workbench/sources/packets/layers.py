@@ -180,6 +180,21 @@ def _fail(error: np.ndarray, rows: np.ndarray, code: int) -> None:
     error[rows & (error == 0)] = code
 
 
+def _fits(
+    error: np.ndarray, rows: np.ndarray, header_end: np.ndarray, end: np.ndarray, code: int
+) -> np.ndarray:
+    """Record ``code`` for the ``rows`` whose header ends after ``end`` and return the others."""
+    whole = rows & (header_end <= end)
+    _fail(error, rows & ~whole, code)
+    return whole
+
+
+def _reject(error: np.ndarray, valid: np.ndarray, bad: np.ndarray, code: int) -> np.ndarray:
+    """Record ``code`` for the ``bad`` rows and return ``valid`` without them."""
+    _fail(error, bad, code)
+    return valid & ~bad
+
+
 def decode_headers(batch: PacketBatch) -> Headers:
     """Decode the link, network and transport headers of every packet in ``batch``."""
     count = len(batch)
@@ -286,7 +301,6 @@ def _decode_link(
 ) -> _Link:
     """Find each packet's network-layer offset and ethertype, with MAC addresses and VLAN tags."""
     count = len(start)
-    captured = end - start
     l3 = np.full(count, -1, dtype=np.int64)
     ethertype = np.full(count, -1, dtype=np.int64)
     llc = np.zeros(count, dtype=bool)
@@ -297,8 +311,7 @@ def _decode_link(
 
     ethernet = links == LINK_ETHERNET
     if ethernet.any():
-        whole = ethernet & (captured >= 14)
-        _fail(error, ethernet & ~whole, E_ETHERNET)
+        whole = _fits(error, ethernet, start + 14, end, E_ETHERNET)
         at = np.where(whole, start, 0)
         dst_mac = np.where(whole, read.unsigned(at, 6), 0)
         src_mac = np.where(whole, read.unsigned(at + 6, 6), 0)
@@ -314,8 +327,7 @@ def _decode_link(
         cooked = links == kind
         if not cooked.any():
             continue
-        whole = cooked & (captured >= header)
-        _fail(error, cooked & ~whole, E_SLL)
+        whole = _fits(error, cooked, start + header, end, E_SLL)
         at = np.where(whole, start, 0)
         ethertype = np.where(whole, read.u16(at + protocol_at), ethertype)
         l3 = np.where(whole, start + header, l3)
@@ -329,8 +341,7 @@ def _decode_link(
 
     raw = np.isin(links, (*LINK_RAW, LINK_IPV4, LINK_IPV6))
     if raw.any():
-        whole = raw & (captured >= 1)
-        _fail(error, raw & ~whole, E_LINK)
+        whole = _fits(error, raw, start + 1, end, E_LINK)
         version = read.u8(np.where(whole, start, 0)) >> 4
         found = np.where(version == 4, ETHERTYPE_IPV4, np.where(version == 6, ETHERTYPE_IPV6, -1))
         found = np.where(links == LINK_IPV4, ETHERTYPE_IPV4, found)
@@ -341,8 +352,7 @@ def _decode_link(
 
     loopback = (links == LINK_NULL) | (links == LINK_LOOP)
     if loopback.any():
-        whole = loopback & (captured >= 4)
-        _fail(error, loopback & ~whole, E_LINK)
+        whole = _fits(error, loopback, start + 4, end, E_LINK)
         at = np.where(whole, start, 0)
         big = read.u32(at)
         octets = read.octets(at, 4).astype(np.int64)
@@ -435,25 +445,18 @@ def _decode_ipv4(
     read: _Reader, l3: np.ndarray, ethertype: np.ndarray, end: np.ndarray, error: np.ndarray
 ) -> _Network:
     candidate = (l3 >= 0) & (ethertype == ETHERTYPE_IPV4)
-    valid = candidate & (l3 + 20 <= end)
-    _fail(error, candidate & ~valid, E_IPV4_CUT)
+    valid = _fits(error, candidate, l3 + 20, end, E_IPV4_CUT)
     at = np.where(valid, l3, 0)
     first = read.u8(at)
     header = (first & 0x0F) * 4
-    bad = valid & (((first >> 4) != 4) | (header < 20))
-    _fail(error, bad, E_IPV4_BAD)
-    valid &= ~bad
-    cut = valid & (l3 + header > end)
-    _fail(error, cut, E_IPV4_CUT)
-    valid &= ~cut
+    valid = _reject(error, valid, valid & (((first >> 4) != 4) | (header < 20)), E_IPV4_BAD)
+    valid = _fits(error, valid, l3 + header, end, E_IPV4_CUT)
 
     at = np.where(valid, l3, 0)
     total = read.u16(at + 2)
     # Captures on a host with segmentation offload record 0 here: use the captured size then.
     total = np.where(total == 0, end - l3, total)
-    short = valid & (total < header)
-    _fail(error, short, E_IPV4_LENGTH)
-    valid &= ~short
+    valid = _reject(error, valid, valid & (total < header), E_IPV4_LENGTH)
 
     flags = read.u16(at + 6)
     more = (flags & 0x2000) != 0
@@ -482,12 +485,9 @@ def _decode_ipv6(
 ) -> _Network:
     count = len(l3)
     candidate = (l3 >= 0) & (ethertype == ETHERTYPE_IPV6)
-    valid = candidate & (l3 + 40 <= end)
-    _fail(error, candidate & ~valid, E_IPV6_CUT)
+    valid = _fits(error, candidate, l3 + 40, end, E_IPV6_CUT)
     at = np.where(valid, l3, 0)
-    bad = valid & ((read.u8(at) >> 4) != 6)
-    _fail(error, bad, E_IPV6_BAD)
-    valid &= ~bad
+    valid = _reject(error, valid, valid & ((read.u8(at) >> 4) != 6), E_IPV6_BAD)
 
     at = np.where(valid, l3, 0)
     hop_limit = read.u8(at + 7)
@@ -506,10 +506,8 @@ def _decode_ipv6(
         extension = has_transport & np.isin(next_header, IPV6_EXTENSIONS)
         if not extension.any():
             break
-        whole = extension & (position + 8 <= end)
-        cut = extension & ~whole
-        _fail(error, cut, E_EXTENSION_CUT)
-        has_transport &= ~cut
+        whole = _fits(error, extension, position + 8, end, E_EXTENSION_CUT)
+        has_transport &= ~(extension & ~whole)
         at = np.where(whole, position, 0)
         following = read.u8(at)
         size = np.where(
@@ -535,8 +533,7 @@ def _decode_ipv6(
         position = np.where(whole, position + size, position)
 
     left = has_transport & np.isin(next_header, IPV6_EXTENSIONS)
-    _fail(error, left, E_EXTENSION_COUNT)
-    has_transport &= ~left
+    has_transport = _reject(error, has_transport, left, E_EXTENSION_COUNT)
 
     rows = np.flatnonzero(valid)
     src = read.octets(l3[rows] + 8, 16)
@@ -594,12 +591,9 @@ def _decode_transport(
     udp = transport & (ip_proto == PROTOCOL_UDP)
     icmp = transport & ((ip_proto == PROTOCOL_ICMP) | (ip_proto == PROTOCOL_ICMPV6))
 
-    tcp_whole = tcp & (l4 + 20 <= ip_end)
-    _fail(error, tcp & ~tcp_whole, E_TCP_CUT)
-    udp_whole = udp & (l4 + 8 <= ip_end)
-    _fail(error, udp & ~udp_whole, E_UDP_CUT)
-    icmp_whole = icmp & (l4 + 2 <= ip_end)
-    _fail(error, icmp & ~icmp_whole, E_ICMP_CUT)
+    tcp_whole = _fits(error, tcp, l4 + 20, ip_end, E_TCP_CUT)
+    udp_whole = _fits(error, udp, l4 + 8, ip_end, E_UDP_CUT)
+    icmp_whole = _fits(error, icmp, l4 + 2, ip_end, E_ICMP_CUT)
 
     ported = tcp_whole | udp_whole
     at = np.where(ported | icmp_whole, l4, 0)
@@ -666,8 +660,7 @@ def _decode_arp(
     read: _Reader, l3: np.ndarray, ethertype: np.ndarray, end: np.ndarray, error: np.ndarray
 ) -> _Arp:
     candidate = (l3 >= 0) & (ethertype == ETHERTYPE_ARP)
-    whole = candidate & (l3 + 8 <= end)
-    _fail(error, candidate & ~whole, E_ARP_CUT)
+    whole = _fits(error, candidate, l3 + 8, end, E_ARP_CUT)
     rows = np.flatnonzero(whole)
     at = l3[rows]
     hardware_length = read.u8(at + 4)
