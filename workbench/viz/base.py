@@ -19,8 +19,10 @@ import numpy as np
 import pandas as pd
 from bokeh.document import Document
 from bokeh.embed import file_html
-from bokeh.models import ColumnDataSource, LayoutDOM
+from bokeh.models import ColumnDataSource, FixedTicker, LayoutDOM, Range1d
+from bokeh.models.annotations.geometry import Span
 from bokeh.models.widgets.markups import Div
+from bokeh.plotting import figure
 from bokeh.resources import INLINE
 from jupyter_bokeh import BokehModel
 
@@ -278,6 +280,48 @@ def empty(source: ColumnDataSource) -> None:
     data: dict[str, Any] = dict(source.data)
     if any(len(values) for values in data.values()):
         source.data = {str(name): [] for name in data}
+
+
+def lane_figure(title: str, lane_range: Range1d, *, height: int) -> figure:
+    """Create a plot over event time whose y axis has one lane per key, labelled by ``label_lanes``."""
+    plot = figure(
+        title=title,
+        x_axis_type="datetime",
+        height=height,
+        sizing_mode="stretch_width",
+        tools="xpan,xwheel_zoom,reset,save",
+        y_range=lane_range,
+    )
+    plot.yaxis.ticker = FixedTicker(ticks=[])
+    return plot
+
+
+def label_lanes(plot: figure, lane_range: Range1d, lanes: LaneIndex, margin: float) -> None:
+    """Label the y axis of ``plot`` with the keys of ``lanes`` and end ``lane_range`` above them.
+
+    ``lane_range`` ends ``margin`` lanes above the top lane. The call does
+    nothing unless a lane was added or cleared since the last call.
+    """
+    if not lanes.changed:
+        return
+    lanes.changed = False
+    labels = lanes.labels()
+    plot.yaxis.ticker = FixedTicker(ticks=sorted(labels))
+    plot.yaxis.major_label_overrides = {float(k): v for k, v in labels.items()}
+    lane_range.end = max(labels, default=0) + margin
+
+
+def watermark_span() -> Span:
+    """Create the dashed red vertical line that marks the watermark, placed later."""
+    return Span(location=None, dimension="height", line_color="#d62728", line_dash="dashed")
+
+
+def row_labels(rows: pd.DataFrame, names: Sequence[str]) -> list[str]:
+    """Return ``name=value, ...`` over the columns ``names`` for each row of ``rows``."""
+    return [
+        ", ".join(f"{name}={value}" for name, value in zip(names, record, strict=True))
+        for record in rows[list(names)].itertuples(index=False, name=None)
+    ]
 
 
 def note(text: str) -> Div:

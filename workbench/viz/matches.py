@@ -15,9 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from bokeh.models import ColumnDataSource, FixedTicker, HoverTool, LayoutDOM, Range1d
-from bokeh.models.annotations.geometry import Span
-from bokeh.plotting import figure
+from bokeh.models import ColumnDataSource, HoverTool, LayoutDOM, Range1d
 
 from workbench.events.types import TIMESTAMP_KINDS, TypeKind
 from workbench.results import QueryResult
@@ -28,11 +26,15 @@ from workbench.viz.base import (
     LaneIndex,
     LiveChart,
     empty,
+    label_lanes,
+    lane_figure,
     new_rows,
     note,
+    row_labels,
     stream,
     time_ms,
     watermark_ms,
+    watermark_span,
 )
 
 __all__ = ["MatchTimeline", "timeline_column"]
@@ -92,15 +94,7 @@ class MatchTimeline(LiveChart):
         if self.timeline is None:
             title += " (measure MATCH_TIMELINE() to see the rows of each match)"
         self.lane_range = Range1d(start=-0.7, end=0.9)
-        self.plot = figure(
-            title=title,
-            x_axis_type="datetime",
-            height=300,
-            sizing_mode="stretch_width",
-            tools="xpan,xwheel_zoom,reset,save",
-            y_range=self.lane_range,
-        )
-        self.plot.yaxis.ticker = FixedTicker(ticks=[])
+        self.plot = lane_figure(title, self.lane_range, height=300)
         bands = self.plot.hbar(
             y="lane",
             left="left",
@@ -144,9 +138,7 @@ class MatchTimeline(LiveChart):
                 ],
             ),
         )
-        self.watermark_line = Span(
-            location=None, dimension="height", line_color="#d62728", line_dash="dashed"
-        )
+        self.watermark_line = watermark_span()
         self.plot.add_layout(self.watermark_line)
         self.plot.legend.location = "top_left"
         self.plot.legend.orientation = "horizontal"
@@ -183,21 +175,12 @@ class MatchTimeline(LiveChart):
             if watermark is not None and watermark != self.watermark_line.location:
                 self.watermark_line.location = watermark
         self._show_partial()
-        if self.lanes.changed:
-            self.lanes.changed = False
-            labels = self.lanes.labels()
-            self.plot.yaxis.ticker = FixedTicker(ticks=sorted(labels))
-            self.plot.yaxis.major_label_overrides = {float(k): v for k, v in labels.items()}
-            self.lane_range.end = max(labels, default=0) + 0.9
+        label_lanes(self.plot, self.lane_range, self.lanes, margin=0.9)
 
     def _stream_matches(self, rows: pd.DataFrame) -> None:
         lanes = self.lanes.lanes_of(self._keys(rows))
         first, last = self._bounds(rows)
-        shown = [name for name in rows.columns if name != self.timeline]
-        measures = [
-            ", ".join(f"{name}={value}" for name, value in zip(shown, record, strict=True))
-            for record in rows[shown].itertuples(index=False, name=None)
-        ]
+        measures = row_labels(rows, [name for name in rows.columns if name != self.timeline])
         stream(
             self.bands,
             {

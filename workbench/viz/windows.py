@@ -17,8 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from bokeh.layouts import column
-from bokeh.models import ColumnDataSource, FixedTicker, HoverTool, LayoutDOM, Range1d
-from bokeh.models.annotations.geometry import Span
+from bokeh.models import ColumnDataSource, HoverTool, LayoutDOM, Range1d
 from bokeh.plotting import figure
 
 from workbench.events.types import NUMERIC_KINDS
@@ -31,11 +30,15 @@ from workbench.viz.base import (
     LaneIndex,
     LiveChart,
     empty,
+    label_lanes,
+    lane_figure,
     new_rows,
     note,
+    row_labels,
     stream,
     time_ms,
     watermark_ms,
+    watermark_span,
 )
 from workbench.viz.taps import InputTap
 
@@ -117,15 +120,11 @@ class WindowsTimeline(LiveChart):
         self.windows = ColumnDataSource(dict(window_columns))
         self.provisional = ColumnDataSource(dict(window_columns))
         self.lane_range = Range1d(start=-0.7, end=0.7)
-        self.events_plot = figure(
-            title=f"{self.title}: {self.result.name} (events, late rows, watermark)",
-            x_axis_type="datetime",
+        self.events_plot = lane_figure(
+            f"{self.title}: {self.result.name} (events, late rows, watermark)",
+            self.lane_range,
             height=240,
-            sizing_mode="stretch_width",
-            tools="xpan,xwheel_zoom,reset,save",
-            y_range=self.lane_range,
         )
-        self.events_plot.yaxis.ticker = FixedTicker(ticks=[])
         if self.session:
             self.events_plot.hbar(
                 y="lane",
@@ -158,9 +157,7 @@ class WindowsTimeline(LiveChart):
                 formatters={"@x": "datetime"},
             )
         )
-        self.watermark_line = Span(
-            location=None, dimension="height", line_color="#d62728", line_dash="dashed"
-        )
+        self.watermark_line = watermark_span()
         self.events_plot.add_layout(self.watermark_line)
         self.events_plot.legend.location = "top_left"
         self.events_plot.legend.orientation = "horizontal"
@@ -198,9 +195,7 @@ class WindowsTimeline(LiveChart):
                 tooltips=[("window", "@start – @end"), ("result", "@label")],
             )
         )
-        self.windows_watermark = Span(
-            location=None, dimension="height", line_color="#d62728", line_dash="dashed"
-        )
+        self.windows_watermark = watermark_span()
         self.windows_plot.add_layout(self.windows_watermark)
         return column(self.events_plot, self.windows_plot, sizing_mode="stretch_width")
 
@@ -280,12 +275,7 @@ class WindowsTimeline(LiveChart):
         if watermark is not None and watermark != self.watermark_line.location:
             self.watermark_line.location = watermark
             self.windows_watermark.location = watermark
-        if self.lanes.changed:
-            self.lanes.changed = False
-            labels = self.lanes.labels()
-            self.events_plot.yaxis.ticker = FixedTicker(ticks=sorted(labels))
-            self.events_plot.yaxis.major_label_overrides = {float(k): v for k, v in labels.items()}
-            self.lane_range.end = max(labels, default=0) + 0.7
+        label_lanes(self.events_plot, self.lane_range, self.lanes, margin=0.7)
 
     def _refresh_late(self) -> None:
         pipeline = self.result.pipeline
@@ -334,10 +324,7 @@ class WindowsTimeline(LiveChart):
             else np.ones(len(rows))
         )
         other = [name for name in names if name not in ("window_start", "window_end")]
-        labels = [
-            ", ".join(f"{name}={value}" for name, value in zip(other, record, strict=True))
-            for record in rows[other].itertuples(index=False, name=None)
-        ]
+        labels = row_labels(rows, other)
         return {
             "left": time_ms(rows["window_start"]),
             "right": time_ms(rows["window_end"]),
