@@ -22,7 +22,7 @@ from typing import Any
 import dpkt
 from machine import describe_source, load_average
 from measurement import Measurement, measure
-from report import format_table, rate, ratio
+from report import format_table, load_averages, rate, ratio
 
 from workbench.sources.registry import open_reader, reader_schema
 
@@ -372,12 +372,8 @@ def print_packet_report(section: dict[str, Any]) -> None:
         f"({'met' if target['met'] else 'MISSED'}); per round {rounds}; {section['flows']:,} flows"
     )
     before, after = section["load_average_before"], section["load_average_after"]
-    print(f"load average before {_loads(before)}, after {_loads(after)}")
+    print(f"load average before {load_averages(before)}, after {load_averages(after)}")
     print(f"packets took {section['duration_seconds']:.0f} s")
-
-
-def _loads(values: list[float] | None) -> str:
-    return "unknown" if values is None else " ".join(f"{value:.2f}" for value in values)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,7 +9,6 @@ writes no file.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -38,7 +37,15 @@ from pattern_baselines import (
     state_machine_matches,
 )
 from pattern_workload import PatternWorkload, ensure_pattern_parquet, make_pattern_frame
-from report import format_table, megabytes, print_profile, rate, ratio
+from report import (
+    format_table,
+    load_averages,
+    print_memory,
+    print_profile,
+    print_targets,
+    rate,
+    ratio,
+)
 from workload import out_of_order_share
 
 HERE = Path(__file__).resolve().parent
@@ -294,8 +301,8 @@ def print_pattern_report(section: dict[str, Any]) -> None:
     print(
         f"engine: commit {source['commit']}, "
         f"{'unknown' if changed is None else len(changed)} engine files changed since; "
-        f"load average before {_loads(section['load_average_before'])}, "
-        f"after {_loads(section['load_average_after'])}"
+        f"load average before {load_averages(section['load_average_before'])}, "
+        f"after {load_averages(section['load_average_after'])}"
     )
     print(
         f"workload: {workload['events']:,} events, {workload['keys']:,} integer keys, "
@@ -334,52 +341,12 @@ def print_pattern_report(section: dict[str, Any]) -> None:
     headers = ["implementation", "events", "best s", "median s", "best", "median", "ratio"]
     print(format_table(headers, rows))
 
-    memory = section["memory"]
-    print(
-        "\nMemory (Parquet replay, fresh process each run; MB = 10^6 bytes; growth = peak - baseline)"
-    )
-    rows = []
-    for mode in memory["modes"].values():
-        for events, probes in mode["runs"].items():
-            growths = [probe["growth_kib"] for probe in probes]
-            rows.append(
-                [
-                    f"{mode['label']}, {int(events):,} events",
-                    megabytes(statistics.median(probe["baseline_kib"] for probe in probes)),
-                    megabytes(statistics.median(probe["peak_kib"] for probe in probes)),
-                    megabytes(min(growths)),
-                    megabytes(statistics.median(growths)),
-                    f"{statistics.median(probe['seconds'] for probe in probes):.1f}",
-                    probes[0]["rows_written"],
-                ]
-            )
-    headers = ["replay", "baseline", "peak", "best growth", "median growth", "s", "matches"]
-    print(format_table(headers, rows))
-    for mode in memory["modes"].values():
-        print(
-            f"{mode['label']}: growth {memory['small_events']:,} → {memory['large_events']:,} "
-            f"events {mode['median_growth_small_to_large_mb']:.1f} MB (medians), "
-            f"{mode['best_growth_small_to_large_mb']:.1f} MB (best runs)"
-        )
-
-    print("\nTargets")
-    rows = [
-        [
-            target["target"],
-            f"{target['measured']:,.2f} {target['unit']}",
-            "met" if target["met"] else "MISSED",
-        ]
-        for target in section["targets"]
-    ]
-    print(format_table(["target", "measured", "result"], rows))
+    print_memory(section["memory"], rows_written_header="matches")
+    print_targets(section["targets"])
 
     for profile in section["profiles"]:
         print_profile(profile)
     print(f"\npattern matching took {section['duration_seconds']:.0f} s")
-
-
-def _loads(values: list[float] | None) -> str:
-    return "unknown" if values is None else " ".join(f"{value:.2f}" for value in values)
 
 
 def main(argv: list[str] | None = None) -> None:

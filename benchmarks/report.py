@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,6 +51,61 @@ def ratio(value: float | None) -> str:
 def megabytes(kib: float) -> str:
     """Return kibibytes as megabytes (10**6 bytes)."""
     return f"{kib * 1024 / 1e6:,.1f}"
+
+
+def load_averages(values: list[float] | None) -> str:
+    """Format the load averages of ``machine.load_average``, or "unknown" where it returned None."""
+    return "unknown" if values is None else " ".join(f"{value:.2f}" for value in values)
+
+
+def print_memory(memory: dict[str, Any], *, rows_written_header: str | None = None) -> None:
+    """Print the memory probes of each replay mode and event count, then the growth between counts.
+
+    With ``rows_written_header``, a last column under that header shows the
+    rows that the first probe of each event count wrote.
+    """
+    print(
+        "\nMemory (Parquet replay, fresh process each run; MB = 10^6 bytes; growth = peak - baseline)"
+    )
+    rows = []
+    for mode in memory["modes"].values():
+        for events, probes in mode["runs"].items():
+            growths = [probe["growth_kib"] for probe in probes]
+            row = [
+                f"{mode['label']}, {int(events):,} events",
+                megabytes(statistics.median(probe["baseline_kib"] for probe in probes)),
+                megabytes(statistics.median(probe["peak_kib"] for probe in probes)),
+                megabytes(min(growths)),
+                megabytes(statistics.median(growths)),
+                f"{statistics.median(probe['seconds'] for probe in probes):.1f}",
+            ]
+            if rows_written_header is not None:
+                row.append(probes[0]["rows_written"])
+            rows.append(row)
+    headers = ["replay", "baseline", "peak", "best growth", "median growth", "s"]
+    if rows_written_header is not None:
+        headers.append(rows_written_header)
+    print(format_table(headers, rows))
+    for mode in memory["modes"].values():
+        print(
+            f"{mode['label']}: growth {memory['small_events']:,} → {memory['large_events']:,} "
+            f"events {mode['median_growth_small_to_large_mb']:.1f} MB (medians), "
+            f"{mode['best_growth_small_to_large_mb']:.1f} MB (best runs)"
+        )
+
+
+def print_targets(targets: list[dict[str, Any]]) -> None:
+    """Print each target with its measured value and whether it was met."""
+    print("\nTargets")
+    rows = [
+        [
+            target["target"],
+            f"{target['measured']:,.2f} {target['unit']}",
+            "met" if target["met"] else "MISSED",
+        ]
+        for target in targets
+    ]
+    print(format_table(["target", "measured", "result"], rows))
 
 
 def print_profile(profile: dict[str, Any], top: int = 12) -> None:

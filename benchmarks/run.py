@@ -45,7 +45,7 @@ from machine import describe_machine
 from measurement import Measurement, measure, measure_memory_mode
 from packets import PacketConfig, print_packet_report, run_packet_benchmark
 from pattern_matching import PatternConfig, print_pattern_report, run_pattern_benchmark
-from report import format_table, megabytes, print_profile, rate, ratio
+from report import format_table, print_memory, print_profile, print_targets, rate, ratio
 from verify import check_same_result
 from workload import Workload, ensure_parquet, make_frame, out_of_order_share
 
@@ -369,43 +369,8 @@ def print_report(report: dict[str, Any], throughput: dict[str, Measurement]) -> 
     ]
     print(format_table(headers, rows))
 
-    memory = report["memory"]
-    print(
-        "\nMemory (Parquet replay, fresh process each run; MB = 10^6 bytes; growth = peak - baseline)"
-    )
-    rows = []
-    for mode in memory["modes"].values():
-        for events, probes in mode["runs"].items():
-            growths = [probe["growth_kib"] for probe in probes]
-            rows.append(
-                [
-                    f"{mode['label']}, {int(events):,} events",
-                    megabytes(statistics.median(probe["baseline_kib"] for probe in probes)),
-                    megabytes(statistics.median(probe["peak_kib"] for probe in probes)),
-                    megabytes(min(growths)),
-                    megabytes(statistics.median(growths)),
-                    f"{statistics.median(probe['seconds'] for probe in probes):.1f}",
-                ]
-            )
-    headers = ["replay", "baseline", "peak", "best growth", "median growth", "s"]
-    print(format_table(headers, rows))
-    for mode in memory["modes"].values():
-        print(
-            f"{mode['label']}: growth {memory['small_events']:,} → {memory['large_events']:,} "
-            f"events {mode['median_growth_small_to_large_mb']:.1f} MB (medians), "
-            f"{mode['best_growth_small_to_large_mb']:.1f} MB (best runs)"
-        )
-
-    print("\nTargets")
-    rows = [
-        [
-            target["target"],
-            f"{target['measured']:,.2f} {target['unit']}",
-            "met" if target["met"] else "MISSED",
-        ]
-        for target in report["targets"]
-    ]
-    print(format_table(["target", "measured", "result"], rows))
+    print_memory(report["memory"])
+    print_targets(report["targets"])
 
     for profile in report["profiles"]:
         print_profile(profile)
