@@ -742,23 +742,10 @@ class Session:
             # the schema argument says otherwise.
             if schema is None or rowtime not in schema:
                 types[rowtime] = types[rowtime].with_precision(3)
-            delay = _watermark_delay(watermark_delay)
-            text = f"{rowtime} - INTERVAL '{delay / 1e9:g}' SECOND" if delay else rowtime
-            watermark = WatermarkSpec(rowtime, delay, text)
+            watermark = _watermark_spec(rowtime, watermark_delay)
         elif watermark_delay is not None:
             raise ValidationError("watermark_delay needs a rowtime column")
-        physical = Schema(tuple(Column(column_name, kind) for column_name, kind in types.items()))
-        full = Schema(
-            tuple(
-                Column(
-                    c.name,
-                    c.type.with_time_attribute(TimeAttribute.ROWTIME)
-                    if c.name == rowtime
-                    else c.type,
-                )
-                for c in physical.columns
-            )
-        )
+        physical, full = _table_schemas(types, rowtime)
         existing = self.catalog.lookup(name)
         if isinstance(existing, ViewDef):
             raise ValidationError(f"{name!r} is a view; choose another name for the DataFrame")
@@ -815,9 +802,7 @@ class Session:
                 raise ValidationError(
                     f"rowtime column {rowtime!r} needs a TIMESTAMP column in the schema: {list(types)}"
                 )
-            delay = _watermark_delay(watermark_delay)
-            text = f"{rowtime} - INTERVAL '{delay / 1e9:g}' SECOND" if delay else rowtime
-            watermark = WatermarkSpec(rowtime, delay, text)
+            watermark = _watermark_spec(rowtime, watermark_delay)
         elif watermark_delay is not None:
             raise ValidationError("watermark_delay needs a rowtime column")
         table_options = {**(options or {}), "connector": "python"}
@@ -825,18 +810,7 @@ class Session:
             live_options(table_options)
         except SourceError as error:
             raise ValidationError(str(error)) from None
-        physical = Schema(tuple(Column(column_name, kind) for column_name, kind in types.items()))
-        full = Schema(
-            tuple(
-                Column(
-                    c.name,
-                    c.type.with_time_attribute(TimeAttribute.ROWTIME)
-                    if c.name == rowtime
-                    else c.type,
-                )
-                for c in physical.columns
-            )
-        )
+        physical, full = _table_schemas(types, rowtime)
         if isinstance(self.catalog.lookup(name), ViewDef):
             raise ValidationError(f"{name!r} is a view; choose another name for the table")
         self.catalog.add(
@@ -900,6 +874,30 @@ class Session:
             for entry in self.catalog.entries.values()
         ]
         return pd.DataFrame(rows, columns=["name", "kind"])
+
+
+def _watermark_spec(
+    rowtime: str, watermark_delay: str | float | pd.Timedelta | None
+) -> WatermarkSpec:
+    """Return the watermark ``rowtime - watermark_delay`` of a table registered from Python."""
+    delay = _watermark_delay(watermark_delay)
+    text = f"{rowtime} - INTERVAL '{delay / 1e9:g}' SECOND" if delay else rowtime
+    return WatermarkSpec(rowtime, delay, text)
+
+
+def _table_schemas(types: Mapping[str, DataType], rowtime: str | None) -> tuple[Schema, Schema]:
+    """Return the physical schema of ``types`` and the schema with ``rowtime`` as event time."""
+    physical = Schema(tuple(Column(column_name, kind) for column_name, kind in types.items()))
+    full = Schema(
+        tuple(
+            Column(
+                c.name,
+                c.type.with_time_attribute(TimeAttribute.ROWTIME) if c.name == rowtime else c.type,
+            )
+            for c in physical.columns
+        )
+    )
+    return physical, full
 
 
 def _watermark_delay(value: str | float | pd.Timedelta | None) -> int:
