@@ -94,25 +94,8 @@ class LiveJob(Job):
         first for the queries it starts. Raises ValidationError when a query
         of that name is part of the run or the query has no plan.
         """
-        if any(other.name == result.name for other in self.results):
-            raise ValidationError(
-                f"query {result.name!r} is already part of the live run",
-                hint="replace it, or drop it first",
-            )
-        if result.plan is None:
-            raise ValidationError(f"query {result.name!r} has no plan to run")
-        self.plans[result.name] = result.plan
-        result.error = None
-        result.status = "planned"
-        self.results.append(result)
-        conflict = self._sink_read_by_others(
-            result, self._tables_read(self.results)
-        ) or self._reads_sink_of_others(result)
-        if conflict is not None:
-            self._fail(result, conflict)
-            return []
         values: dict[str, p.Values] = {}
-        pipeline = self._compile(result, values)
+        pipeline = self._admit(result, values, job_kind="live run")
         if pipeline is None:
             return []
         live = {name for name in pipeline.feeds if _is_live(self.catalog.lookup(name))}

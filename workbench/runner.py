@@ -253,24 +253,8 @@ class Job:
                 f"cannot add query {result.name!r}: the replay has ended",
                 hint="start a new replay for it",
             )
-        if any(other.name == result.name for other in self.results):
-            raise ValidationError(
-                f"query {result.name!r} is already part of the replay",
-                hint="replace it, or drop it first",
-            )
-        if result.plan is None:
-            raise ValidationError(f"query {result.name!r} has no plan to run")
-        self.plans[result.name] = result.plan
-        result.error = None
-        result.status = "planned"
-        self.results.append(result)
-        read = self._tables_read(self.results)
-        conflict = self._sink_read_by_others(result, read) or self._reads_sink_of_others(result)
-        if conflict is not None:
-            self._fail(result, conflict)
-            return
         values: dict[str, p.Values] = {}
-        pipeline = self._compile(result, values)
+        pipeline = self._admit(result, values, job_kind="replay")
         if pipeline is None:
             return
         if not self._join_feeds(result, pipeline, values):
@@ -284,6 +268,33 @@ class Job:
                 self._fail(result, error)
         if result.error is None and pipeline.finished:
             result.status = "finished"
+
+    def _admit(
+        self, result: QueryResult, values: dict[str, p.Values], *, job_kind: str
+    ) -> Pipeline | None:
+        """Register a query added to the running job and compile it.
+
+        Returns None when the query failed, and ``result.error`` then contains the error.
+        Raises ValidationError when a query of that name is part of the job
+        or the query has no plan. ``job_kind`` names the job in that message.
+        """
+        if any(other.name == result.name for other in self.results):
+            raise ValidationError(
+                f"query {result.name!r} is already part of the {job_kind}",
+                hint="replace it, or drop it first",
+            )
+        if result.plan is None:
+            raise ValidationError(f"query {result.name!r} has no plan to run")
+        self.plans[result.name] = result.plan
+        result.error = None
+        result.status = "planned"
+        self.results.append(result)
+        read = self._tables_read(self.results)
+        conflict = self._sink_read_by_others(result, read) or self._reads_sink_of_others(result)
+        if conflict is not None:
+            self._fail(result, conflict)
+            return None
+        return self._compile(result, values)
 
     def replace(self, name: str, result: QueryResult) -> bool:
         """Put ``result`` in the place of query ``name``; return whether its state was kept.
