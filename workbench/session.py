@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import pandas as pd
 from sqlglot import exp
@@ -65,6 +65,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Result = QueryResult | StatementResult | TableResult
+
+_JobT = TypeVar("_JobT", bound=Job)
 
 
 class Session:
@@ -606,14 +608,7 @@ class Session:
         progress = self.progress
         if progress is None and self.settings["workbench.replay.progress"] != "auto":
             progress = self.settings["workbench.replay.progress"] == "true"
-        job = Job(
-            catalog=self.catalog,
-            settings=self.settings,
-            base_dir=self.base_dir,
-            user_aggregates=self.user_aggregates,
-            plans={result.name: self._plans[result.name] for result in pending},
-        )
-        job.row_listeners.append(self.retention.deliver)
+        job = self._new_job(Job, pending)
         job.run(pending, mode=mode, speed=factor, progress=progress)
 
     def start(self, results: list[QueryResult] | None = None) -> LiveRun:
@@ -629,18 +624,26 @@ class Session:
             if results is not None
             else [q for q in self.queries.values() if q.status == "planned" and q.unbounded]
         )
-        job = LiveJob(
+        job = self._new_job(LiveJob, chosen, objects=dict(self._objects))
+        run = LiveRun(job, chosen)
+        self.live_runs.append(run)
+        return run.start()
+
+    def _new_job(self, job_class: type[_JobT], results: list[QueryResult], **fields: Any) -> _JobT:
+        """Create a ``job_class`` job of ``results`` whose rows the session's retention receives.
+
+        ``fields`` are the fields that ``job_class`` adds to :class:`Job`.
+        """
+        job = job_class(
             catalog=self.catalog,
             settings=self.settings,
             base_dir=self.base_dir,
             user_aggregates=self.user_aggregates,
-            plans={result.name: self._plans[result.name] for result in chosen},
-            objects=dict(self._objects),
+            plans={result.name: self._plans[result.name] for result in results},
+            **fields,
         )
         job.row_listeners.append(self.retention.deliver)
-        run = LiveRun(job, chosen)
-        self.live_runs.append(run)
-        return run.start()
+        return job
 
     def stop(self, *, drain: bool = False) -> None:
         """Stop every live run of the session (see :meth:`LiveRun.stop`)."""
@@ -681,14 +684,7 @@ class Session:
             if results is not None
             else [q for q in self.queries.values() if q.status == "planned"]
         )
-        job = Job(
-            catalog=self.catalog,
-            settings=self.settings,
-            base_dir=self.base_dir,
-            user_aggregates=self.user_aggregates,
-            plans={result.name: self._plans[result.name] for result in chosen},
-        )
-        job.row_listeners.append(self.retention.deliver)
+        job = self._new_job(Job, chosen)
         job.prepare(chosen, mode=mode, speed=speed, progress=progress)
         return Replay(job)
 
