@@ -62,6 +62,7 @@ from workbench.events.convert_time import (
 )
 from workbench.events.rejected import RejectedRows, with_positions
 from workbench.events.schema import Schema
+from workbench.events.time import has_unaligned
 from workbench.events.types import DataType, TypeKind
 
 __all__ = ["ConformOptions", "conform", "convert_column"]
@@ -232,8 +233,7 @@ def _plain_numpy_columns(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame | 
                 return None
             if kind.is_timestamp and kind.precision_ns > 1:
                 raw = series.to_numpy(dtype="datetime64[ns]").view(np.int64)
-                present = raw != np.iinfo(np.int64).min
-                if (raw[present] % kind.precision_ns).any():
+                if has_unaligned(raw, kind.precision_ns):
                     return None
             columns[column.name] = series.array
             continue
@@ -253,7 +253,8 @@ def _plain_numpy_columns(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame | 
         if not kind.nullable and mask.any():
             return None
         columns[column.name] = array
-    return pd.DataFrame(columns, index=pd.RangeIndex(len(frame)))
+    # The arrays are new wrappers or the frame's own: no copy is needed.
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(frame)), copy=False)
 
 
 def _match_columns(names: list[object], schema: Schema) -> dict[str, object]:

@@ -13,6 +13,8 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
+from workbench.events import kernels
+
 NS_PER_US = 1_000
 NS_PER_MS = 1_000_000
 NS_PER_SECOND = 1_000_000_000
@@ -105,6 +107,21 @@ def interval_literal(ns: int) -> str:
             return f"INTERVAL '{ns // size}' {unit}"
     seconds = f"{ns / NS_PER_SECOND:.9f}".rstrip("0")
     return f"INTERVAL '{seconds}' SECOND"
+
+
+def floor_ns(ns: np.ndarray, step: int, offset: int = 0) -> np.ndarray:
+    """Round each time down to ``offset`` plus a multiple of ``step``.
+
+    numpy divides int64 by a scalar several times faster than it takes
+    ``np.mod``, so the floor is computed by division. A null (int64 min)
+    does not survive the rounding; callers remove or mask nulls.
+    """
+    return (ns - offset) // step * step + offset
+
+
+def has_unaligned(ns: np.ndarray, step: int) -> bool:
+    """Return whether a non-null time is not a multiple of ``step`` (a positive step)."""
+    return kernels.has_unaligned(ns, step)
 
 
 def to_ns(values: pd.Series) -> np.ndarray:

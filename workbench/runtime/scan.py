@@ -10,7 +10,8 @@ import pandas as pd
 
 from workbench.events.batch import Batch
 from workbench.events.rejected import FILE_COLUMN, LINE_COLUMN, OFFSET_COLUMN
-from workbench.events.time import MIN_WATERMARK, to_ns
+from workbench.events.time import MIN_WATERMARK, floor_ns, has_unaligned, to_ns
+from workbench.runtime import kernels
 from workbench.runtime.operator import Operator
 from workbench.sql.evaluate import EvalContext, evaluate
 from workbench.sql.plan import Scan
@@ -56,12 +57,15 @@ class ScanOperator(Operator):
         spec = self.node.watermark
         if spec is not None and len(data):
             data, timestamps = self._event_times(data, spec.column, frame)
-            after = np.maximum.accumulate(np.maximum(timestamps - spec.delay_ns, self.watermark))
             watermarks = np.empty(len(timestamps), dtype=np.int64)
-            if len(after):
-                watermarks[0] = self.watermark
-                watermarks[1:] = after[:-1]
-                self.watermark = int(after[-1])
+            self.watermark = int(
+                kernels.row_watermarks(
+                    np.ascontiguousarray(timestamps, dtype=np.int64),
+                    spec.delay_ns,
+                    self.watermark,
+                    watermarks,
+                )
+            )
         self.rows_seen += len(frame)
         batch = Batch(data, watermarks, self.watermark, ingest_ns)
         self.metrics.batches_out += 1
@@ -116,17 +120,15 @@ class ScanOperator(Operator):
             keep = ~missing
             data = data[keep].reset_index(drop=True)
             timestamps = timestamps[keep]
-        if self.precision_ns > 1:
-            # The event-time column has its declared precision (TIMESTAMP(3): milliseconds).
-            remainder = np.mod(timestamps, self.precision_ns)
-            if remainder.any():
-                timestamps = timestamps - remainder
-                truncated = pd.Series(timestamps.view("datetime64[ns]"))
-                if isinstance(data[column].dtype, pd.DatetimeTZDtype):
-                    truncated = truncated.dt.tz_localize("UTC")
-                data = data.copy()
-                truncated.index = data.index
-                data[column] = truncated
+        # The event-time column has its declared precision (TIMESTAMP(3): milliseconds).
+        if self.precision_ns > 1 and has_unaligned(timestamps, self.precision_ns):
+            timestamps = floor_ns(timestamps, self.precision_ns)
+            truncated = pd.Series(timestamps.view("datetime64[ns]"))
+            if isinstance(data[column].dtype, pd.DatetimeTZDtype):
+                truncated = truncated.dt.tz_localize("UTC")
+            data = data.copy()
+            truncated.index = data.index
+            data[column] = truncated
         return data, timestamps
 
     def _reject(self, reason: str, data: pd.DataFrame, chunk: pd.DataFrame, position: int) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.events.batch import Batch
-from workbench.events.time import MAX_WATERMARK, to_ns
+from workbench.events.time import MAX_WATERMARK, floor_ns, to_ns
 from workbench.events.types import DataType, TypeKind
 from workbench.sql.plan import WindowSpec
 
@@ -34,7 +34,7 @@ def assign(spec: WindowSpec, timestamps: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def _aligned_start(timestamps: np.ndarray, size: int, offset: int) -> np.ndarray:
-    return timestamps - np.mod(timestamps - offset, size)
+    return floor_ns(timestamps, size, offset)
 
 
 def _tumble(spec: WindowSpec, timestamps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

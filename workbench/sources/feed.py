@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import SourceError, WorkbenchError
+from workbench.events import kernels
 from workbench.events.time import MIN_WATERMARK, to_ns
 from workbench.sources.reader import Reader
 
@@ -104,10 +105,10 @@ class FeedCursor:
         if self.time_column is None or len(chunk) == 0:
             self._running = np.full(len(chunk), self._carry, dtype=np.int64)
             return
-        times = to_ns(chunk[self.time_column])
-        running = np.maximum.accumulate(np.maximum(times, self._carry))
+        times = np.ascontiguousarray(to_ns(chunk[self.time_column]), dtype=np.int64)
+        running = np.empty(len(times), dtype=np.int64)
+        self._carry = int(kernels.running_max(times, self._carry, running))
         self._running = running
-        self._carry = int(running[-1])
 
     def next_time(self) -> int:
         """Return the running event time of the next available row."""
