@@ -2,8 +2,8 @@
 
 Each accumulator keeps the partial state of one aggregate call for every
 slot of a :class:`~workbench.runtime.slots.SlotTable`. ``update`` folds a
-batch of rows in (vectorized with numpy ``ufunc.at`` where the state is
-numeric), ``merge`` folds one slot into another (session windows merge),
+batch of rows in (one compiled pass from :mod:`workbench.runtime.kernels`
+for COUNT, SUM, AVG, MIN and MAX over numbers, numpy for the rest), ``merge`` folds one slot into another (session windows merge),
 and ``result`` returns the final values as a typed Series.
 """
 
@@ -18,6 +18,7 @@ import pandas as pd
 from datasketches import kll_doubles_sketch
 
 from workbench.events.types import DataType
+from workbench.runtime import kernels
 from workbench.runtime.columns import (
     NUMERIC_STATE_KINDS,
     from_state_array,
@@ -58,6 +59,17 @@ class Accumulator(ABC):
     def result(self, slots: np.ndarray) -> pd.Series:
         """Return the aggregate value of each slot, typed as the call's result type."""
 
+    def shares_state_with(self, other: Accumulator) -> bool:
+        """Return whether this accumulator can read its result from ``other``'s state.
+
+        Such an accumulator is then never updated: see :meth:`read_from`.
+        """
+        return False
+
+    def read_from(self, other: Accumulator) -> None:
+        """Take results from ``other``, whose state holds everything this one would keep."""
+        raise TypeError(f"{type(self).__name__} keeps its own state")
+
     def snapshot(self) -> dict[str, Any]:
         """Return the state arrays (deep copies, so later updates do not change them)."""
         arrays = {
@@ -73,17 +85,13 @@ class Accumulator(ABC):
         self.capacity = state["capacity"]
 
 
-def _dense_enough(slots: np.ndarray, capacity: int) -> bool:
-    """Return whether counting into all slots (bincount) is cheaper than scattering (ufunc.at)."""
-    return capacity <= 4 * len(slots)
-
-
 def add_counts(counts: np.ndarray, slots: np.ndarray) -> None:
-    """Add one to ``counts[slot]`` for each slot, as a bincount when that is cheaper."""
-    if _dense_enough(slots, len(counts)):
-        counts += np.bincount(slots, minlength=len(counts))
-    else:
-        np.add.at(counts, slots, 1)
+    """Add one to ``counts[slot]`` for each slot."""
+    kernels.add_counts(counts, _as_int64(slots))
+
+
+def _as_int64(array: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(array, dtype=np.int64)
 
 
 def _extend(array: np.ndarray, capacity: int, fill: Any) -> np.ndarray:
@@ -107,8 +115,10 @@ class CountAccumulator(Accumulator):
 
     def update(self, slots: np.ndarray, args: list[pd.Series], sequence: np.ndarray) -> None:
         if args:
-            slots = slots[args[0].notna().to_numpy(dtype=bool)]
-        add_counts(self.counts, slots)
+            valid = args[0].notna().to_numpy(dtype=bool)
+            kernels.add_valid_counts(self.counts, _as_int64(slots), valid)
+        else:
+            add_counts(self.counts, slots)
 
     def merge(self, target: np.ndarray, source: np.ndarray) -> None:
         np.add.at(self.counts, target, self.counts[source])
@@ -126,6 +136,8 @@ class SumAccumulator(Accumulator):
         integer = arg_types[0].is_integer and not average
         self.sums = np.zeros(0, dtype=np.int64 if integer else np.float64)
         self.counts = np.zeros(0, dtype=np.int64)
+        # Another SUM or AVG of the same column whose sums and counts this one reads.
+        self.state_source: SumAccumulator | None = None
 
     def grow(self, capacity: int) -> None:
         self.sums = _extend(self.sums, capacity, 0)
@@ -138,22 +150,32 @@ class SumAccumulator(Accumulator):
 
     def update(self, slots: np.ndarray, args: list[pd.Series], sequence: np.ndarray) -> None:
         values, valid = to_state_array(args[0], self.arg_types[0])
-        if not valid.all():
-            slots, values = slots[valid], values[valid]
-        if self.sums.dtype == np.float64 and _dense_enough(slots, len(self.sums)):
-            self.sums += np.bincount(slots, weights=values, minlength=len(self.sums))
-        else:
-            np.add.at(self.sums, slots, values.astype(self.sums.dtype, copy=False))
-        add_counts(self.counts, slots)
+        values = np.ascontiguousarray(values, dtype=self.sums.dtype)
+        kernels.add_sums(self.sums, self.counts, _as_int64(slots), values, valid)
 
     def merge(self, target: np.ndarray, source: np.ndarray) -> None:
         np.add.at(self.sums, target, self.sums[source])
         np.add.at(self.counts, target, self.counts[source])
 
+    def shares_state_with(self, other: Accumulator) -> bool:
+        # SUM(x) and AVG(x) over DOUBLE keep the same sums and counts.
+        return (
+            isinstance(other, SumAccumulator)
+            and other.sums.dtype == self.sums.dtype
+            and other.call.args == self.call.args
+            and other.call.filter == self.call.filter
+        )
+
+    def read_from(self, other: Accumulator) -> None:
+        assert isinstance(other, SumAccumulator)
+        self.state_source = other
+
     def result(self, slots: np.ndarray) -> pd.Series:
-        counts = self.counts[slots]
+        source = self.state_source or self
+        counts = source.counts[slots]
         valid = counts > 0
-        values = self.sums[slots] / np.maximum(counts, 1) if self.average else self.sums[slots]
+        sums = source.sums[slots]
+        values = sums / np.maximum(counts, 1) if self.average else sums
         return from_state_array(values, valid, self.call.type)
 
 
@@ -183,14 +205,11 @@ class ExtremeAccumulator(Accumulator):
 
     def update(self, slots: np.ndarray, args: list[pd.Series], sequence: np.ndarray) -> None:
         values, valid = to_state_array(args[0], self.arg_types[0])
-        if not valid.all():
-            slots, values = slots[valid], values[valid]
-        if self.values.dtype == np.float64:
-            # NaN is not NULL for DOUBLE, but it must not poison MIN/MAX either.
-            keep = ~np.isnan(values)
-            slots, values = slots[keep], values[keep]
-        self.ufunc.at(self.values, slots, values.astype(self.values.dtype, copy=False))
-        self.present[slots] = True
+        values = np.ascontiguousarray(values, dtype=self.values.dtype)
+        # NaN is not NULL for DOUBLE, but it must not poison MIN/MAX either: the fold skips it.
+        kernels.fold_extremes(
+            self.values, self.present, _as_int64(slots), values, valid, self.maximum
+        )
 
     def merge(self, target: np.ndarray, source: np.ndarray) -> None:
         self.ufunc.at(self.values, target, self.values[source])

@@ -34,9 +34,19 @@ class AggregateState:
     ) -> None:
         self.calls = tuple(calls)
         self.accumulators: list[Accumulator] = []
+        # The (call, accumulator) pairs that keep state; the others read another's state.
+        self.stateful: list[tuple[AggCall, Accumulator]] = []
         for call in self.calls:
             arg_types = [_column_type(input_schema, name) for name in call.args]
-            self.accumulators.append(make_accumulator(call, arg_types, user_aggregates))
+            accumulator = make_accumulator(call, arg_types, user_aggregates)
+            owner = next(
+                (kept for _, kept in self.stateful if accumulator.shares_state_with(kept)), None
+            )
+            if owner is None:
+                self.stateful.append((call, accumulator))
+            else:
+                accumulator.read_from(owner)
+            self.accumulators.append(accumulator)
         self.table = SlotTable(self.grow) if keyed else None
         self.needed_columns = sorted(
             {name for call in self.calls for name in call.args}
@@ -44,13 +54,13 @@ class AggregateState:
         )
 
     def grow(self, capacity: int) -> None:
-        for accumulator in self.accumulators:
+        for _, accumulator in self.stateful:
             accumulator.grow(capacity)
 
     def clear(self, slots: np.ndarray) -> None:
         """Reset slots to the empty state (before they hold a new group)."""
         if len(slots):
-            for accumulator in self.accumulators:
+            for _, accumulator in self.stateful:
                 accumulator.clear(slots)
 
     def __len__(self) -> int:
@@ -67,7 +77,7 @@ class AggregateState:
         self, row_slots: np.ndarray, frame: Mapping[str, pd.Series], sequence: np.ndarray
     ) -> None:
         """Fold rows into their slots: ``row_slots[i]`` for row i of the columns in ``frame``."""
-        for call, accumulator in zip(self.calls, self.accumulators, strict=True):
+        for call, accumulator in self.stateful:
             slots, args, numbers = row_slots, [frame[name] for name in call.args], sequence
             if call.filter is not None:
                 keep = frame[call.filter].fillna(False).to_numpy(dtype=bool)
@@ -78,7 +88,7 @@ class AggregateState:
                 accumulator.update(slots, args, numbers)
 
     def merge(self, target: np.ndarray, source: np.ndarray) -> None:
-        for accumulator in self.accumulators:
+        for _, accumulator in self.stateful:
             accumulator.merge(target, source)
 
     def results(self, slots: np.ndarray) -> dict[str, pd.Series]:

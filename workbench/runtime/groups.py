@@ -2,9 +2,10 @@
 
 Grouping rows by (window, key) is the hot path of every windowed query. A
 Python dict lookup per group and batch is too slow, so keys become dense
-integer ids (:class:`KeyDictionary`), each open window keeps its key ids
-sorted next to their state slots (:class:`WindowGroups`), and a batch finds
-its slots with one hash pass and one ``searchsorted`` per window.
+integer ids (:class:`KeyDictionary`), and each open window maps key ids to
+state slots (:class:`WindowGroups`): a table indexed by key id while ids are
+small, sorted ids beyond. :func:`find_window_slots` finds the slots of a
+whole batch in one compiled pass over the windows' tables.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.events.types import DataType
+from workbench.runtime import kernels
 from workbench.runtime.columns import masked_parts, series_from_values
 from workbench.runtime.slots import key_value
 
@@ -68,16 +70,15 @@ class KeyDictionary:
             return None
         if len(values) == 0:
             return np.zeros(0, dtype=np.int64)
-        values = values.astype(np.int64, copy=False)
-        low, high = int(values.min()), int(values.max())
-        if not self._cover(low, high):
+        values = np.ascontiguousarray(values, dtype=np.int64)
+        low, high = kernels.value_range(values)
+        if not self._cover(int(low), int(high)):
             return None
         assert self.dense is not None
-        ids = self.dense[values - self.dense_base]
-        missing = ids < 0
-        if missing.any():
+        ids = np.empty(len(values), dtype=np.int64)
+        if kernels.table_ids(values, self.dense, self.dense_base, ids):
             # New values get ids in order of first appearance, as the hashed path gives them.
-            self._hashed_ids(pd.Series(values[missing]))
+            self._hashed_ids(pd.Series(values[ids < 0]))
             assert self.index is not None
             known = np.asarray(self.index, dtype=np.int64)
             self.dense[known - self.dense_base] = np.arange(1, len(known) + 1, dtype=np.int64)
@@ -216,6 +217,10 @@ class SlotPool:
         self.capacity = capacity
         self._on_grow(capacity)
 
+    def grow(self) -> None:
+        """Add free slots: double the capacity."""
+        self._grow(self.capacity + 1)
+
     def allocate(self, count: int) -> np.ndarray:
         if count > len(self.free):
             self._grow(self.capacity + count - len(self.free))
@@ -264,10 +269,7 @@ class WindowGroups:
             if int(key_ids.max()) >= DENSE_KEY_LIMIT:
                 self._to_sorted()
             else:
-                size = max(int(key_ids.max()) + 1, 2 * len(self.table))
-                grown = np.full(size, -1, dtype=np.int64)
-                grown[: len(self.table)] = self.table
-                self.table = grown
+                self.cover(int(key_ids.max()))
         if self.table is None:
             return self._sorted_slots(key_ids, pool, clear)
         found = self.table[key_ids]
@@ -281,6 +283,16 @@ class WindowGroups:
             self.table[new_ids] = new_slots
             found[missing] = self.table[absent]
         return found
+
+    def cover(self, key_id: int) -> None:
+        """Grow the table so that it has an entry for ``key_id``."""
+        assert self.table is not None
+        if key_id < len(self.table):
+            return
+        size = max(key_id + 1, 2 * len(self.table))
+        grown = np.full(size, -1, dtype=np.int64)
+        grown[: len(self.table)] = self.table
+        self.table = grown
 
     def _to_sorted(self) -> None:
         assert self.table is not None
@@ -323,3 +335,50 @@ class WindowGroups:
         if self.table is None:
             return len(self.sorted_ids)
         return int((self.table >= 0).sum())
+
+
+def find_window_slots(
+    codes: np.ndarray,
+    key_ids: np.ndarray,
+    windows: Sequence[WindowGroups],
+    pool: SlotPool,
+    clear: Callable[[np.ndarray], None],
+) -> np.ndarray | None:
+    """Return the slot of each row's (window, key id) in one compiled pass.
+
+    Row i belongs to ``windows[codes[i]]``. New groups take slots from
+    ``pool``, and ``clear`` resets their state. A window that keeps sorted
+    ids, or a key id too large for a table, makes it return None without
+    changing anything. The caller then asks each window in turn.
+    """
+    if not len(key_ids):
+        return np.zeros(0, dtype=np.int64)
+    top = int(key_ids.max())
+    if top >= DENSE_KEY_LIMIT or any(window.table is None for window in windows):
+        return None
+    for window in windows:
+        window.cover(top)
+    tables_of = [window.table for window in windows if window.table is not None]
+    starts = np.zeros(len(tables_of) + 1, dtype=np.int64)
+    starts[1:] = np.cumsum([len(table) for table in tables_of])
+    tables = np.concatenate(tables_of)
+    codes = np.ascontiguousarray(codes, dtype=np.int64)
+    key_ids = np.ascontiguousarray(key_ids, dtype=np.int64)
+    slots = np.empty(len(key_ids), dtype=np.int64)
+    created = np.empty(len(key_ids), dtype=np.int64)
+    row, free_count, made = 0, len(pool.free), 0
+    while True:
+        row, free_count, made = kernels.find_slots(
+            codes, key_ids, tables, starts, pool.free, free_count, row, slots, created, made
+        )
+        pool.free = pool.free[:free_count]
+        if row == len(key_ids):
+            break
+        pool.grow()
+        free_count = len(pool.free)
+    # Each window's table is now a view of the joined tables, so the next batch finds the new groups.
+    for index, window in enumerate(windows):
+        window.table = tables[starts[index] : starts[index + 1]]
+    if made:
+        clear(created[:made].copy())
+    return slots

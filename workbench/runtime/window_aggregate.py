@@ -30,13 +30,14 @@ from workbench.events.batch import Batch
 from workbench.events.schema import Schema
 from workbench.events.time import MAX_WATERMARK, MIN_WATERMARK, to_ns
 from workbench.events.types import DataType
+from workbench.runtime import kernels
 from workbench.runtime.aggregate_state import AggregateState
 from workbench.runtime.early_fire import (
     EarlyFire,
     EarlyFiring,
     ProcessingTimeDelay,
 )
-from workbench.runtime.groups import GroupDictionary, SlotPool, WindowGroups
+from workbench.runtime.groups import GroupDictionary, SlotPool, WindowGroups, find_window_slots
 from workbench.runtime.operator import Operator
 from workbench.runtime.slots import factorize_rows
 from workbench.runtime.windows import (
@@ -202,15 +203,24 @@ class WindowAggregateOperator(EarlyFiring, Operator):
         return np.arange(len(data), dtype=np.int64), start, end
 
     def _accumulate(self, batch: Batch) -> None:
-        rows, start, end = self._windows_of(batch)
-        counted = self.clock.instants(end) - self.precision > batch.row_watermarks[rows]
+        tumbling = self._tumbling_ordinals(batch)
+        if tumbling is None:
+            rows, start, end = self._windows_of(batch)
+            counted = self.clock.instants(end) - self.precision > batch.row_watermarks[rows]
+        else:
+            ordinals, counted = tumbling
+            rows = np.arange(len(batch), dtype=np.int64)
         self._report_late(batch, rows, counted)
         if not counted.any():
             self.sequence += len(batch)
             return
         identity = bool(counted.all()) and len(rows) == len(batch)
         if not identity:
-            rows, start, end = rows[counted], start[counted], end[counted]
+            rows = rows[counted]
+            if tumbling is None:
+                start, end = start[counted], end[counted]
+            else:
+                ordinals = ordinals[counted]
         sequence = self.sequence + rows
         self.sequence += len(batch)
         data = batch.data
@@ -218,18 +228,60 @@ class WindowAggregateOperator(EarlyFiring, Operator):
             name: data[name] if identity else data[name].take(rows).reset_index(drop=True)
             for name in self.needed
         }
-        window_codes, windows = self._window_codes(start, end)
-        order, bounds = _split(window_codes, len(windows))
+        if tumbling is None:
+            window_codes, windows = self._window_codes(start, end)
+        else:
+            assert self.node.window is not None
+            size = self.node.window.size_ns
+            aligned = self._aligned_codes(ordinals, size, size)
+            if aligned is None:
+                start = ordinals * size + self.node.window.offset_ns
+                aligned = self._window_codes(start, start + size)
+            window_codes, windows = aligned
+        split: tuple[np.ndarray, np.ndarray] | None = None
         for index, key_set in enumerate(self.sets):
             key_ids = key_set.key_ids(data, rows, identity)
-            slots = np.empty(len(rows), dtype=np.int64)
-            for window_index, window in enumerate(windows):
-                members = order[bounds[window_index] : bounds[window_index + 1]]
-                groups = self._open_window(window)[index]
-                slots[members] = groups.slots(key_ids[members], key_set.pool, key_set.state.clear)
+            window_groups = [self._open_window(window)[index] for window in windows]
+            slots = find_window_slots(
+                window_codes, key_ids, window_groups, key_set.pool, key_set.state.clear
+            )
+            if slots is None:
+                # Some window holds key ids too large for a table: look up window by window.
+                if split is None:
+                    split = _split(window_codes, len(windows))
+                order, bounds = split
+                slots = np.empty(len(rows), dtype=np.int64)
+                for window_index, groups in enumerate(window_groups):
+                    members = order[bounds[window_index] : bounds[window_index + 1]]
+                    slots[members] = groups.slots(
+                        key_ids[members], key_set.pool, key_set.state.clear
+                    )
             key_set.state.update(slots, frame, sequence)
             if self.early is not None and self.early.enabled:
                 self._dirty[index].update(np.unique(slots).tolist())
+
+    def _tumbling_ordinals(self, batch: Batch) -> tuple[np.ndarray, np.ndarray] | None:
+        """Return (window ordinal, counted) per row for tumbling windows in UTC, else None.
+
+        One compiled pass places each row in its window and judges lateness,
+        which the general path does with several numpy passes.
+        """
+        spec = self.node.window
+        if spec is None or spec.kind != "TUMBLE" or self.clock.zone is not None:
+            return None
+        times = np.ascontiguousarray(to_ns(batch.data[spec.time_column]), dtype=np.int64)
+        ordinals = np.empty(len(times), dtype=np.int64)
+        counted = np.empty(len(times), dtype=bool)
+        kernels.tumble_ordinals(
+            times,
+            np.ascontiguousarray(batch.row_watermarks, dtype=np.int64),
+            spec.size_ns,
+            spec.offset_ns,
+            self.precision,
+            ordinals,
+            counted,
+        )
+        return ordinals, counted
 
     def _window_codes(
         self, start: np.ndarray, end: np.ndarray
@@ -237,27 +289,41 @@ class WindowAggregateOperator(EarlyFiring, Operator):
         """Number the distinct windows of a batch: (code per pair, (start, end) per code)."""
         spec = self.node.window
         if spec is not None and spec.kind in ("TUMBLE", "HOP"):
-            # Aligned windows: a start's ordinal is a small dense code, so no hashing is needed.
             step = spec.slide_ns if spec.kind == "HOP" else spec.size_ns
-            ordinal = (start - spec.offset_ns) // step
-            low = int(ordinal.min())
-            codes = ordinal - low
-            span = int(codes.max()) + 1
-            if span <= 256:
-                # Few windows per batch: code c is the window starting c steps after the first.
-                present = np.flatnonzero(np.bincount(codes, minlength=span))
-                if len(present) < span:
-                    remap = np.full(span, -1, dtype=np.int64)
-                    remap[present] = np.arange(len(present), dtype=np.int64)
-                    codes = remap[codes]
-                first_start = low * step + spec.offset_ns
-                windows = [
-                    (first_start + int(code) * step, first_start + int(code) * step + spec.size_ns)
-                    for code in present.tolist()
-                ]
-                return codes, windows
+            aligned = self._aligned_codes((start - spec.offset_ns) // step, step, spec.size_ns)
+            if aligned is not None:
+                return aligned
         codes, first = factorize_rows([start, end])
         return codes, [(int(start[i]), int(end[i])) for i in first.tolist()]
+
+    def _aligned_codes(
+        self, ordinals: np.ndarray, step: int, size: int
+    ) -> tuple[np.ndarray, list[tuple[int, int]]] | None:
+        """Number windows from their start ordinals (start = ordinal * step + offset).
+
+        Aligned windows need no hashing: when a batch spans few steps, code c
+        is the c-th window present. Returns None when it spans too many.
+        """
+        assert self.node.window is not None
+        offset = self.node.window.offset_ns
+        low, high = int(ordinals.min()), int(ordinals.max())
+        span = high - low + 1
+        if span > 256:
+            return None
+        codes = np.empty(len(ordinals), dtype=np.int64)
+        marks = np.zeros(span, dtype=bool)
+        kernels.offset_codes(np.ascontiguousarray(ordinals, dtype=np.int64), low, codes, marks)
+        present = np.flatnonzero(marks)
+        if len(present) < span:
+            remap = np.full(span, -1, dtype=np.int64)
+            remap[present] = np.arange(len(present), dtype=np.int64)
+            codes = remap[codes]
+        first_start = low * step + offset
+        windows = [
+            (first_start + int(code) * step, first_start + int(code) * step + size)
+            for code in present.tolist()
+        ]
+        return codes, windows
 
     def _open_window(self, window: tuple[int, int]) -> list[WindowGroups]:
         groups = self.open.get(window)
