@@ -13,7 +13,7 @@ from numba import njit
 NULL_TIME = np.iinfo(np.int64).min
 
 
-#: Below this quotient a float estimate is within one of the true quotient.
+#: Below this quotient, a float estimate is off by at most two from the true quotient.
 _ESTIMATE_LIMIT = 2.0**51
 
 
@@ -61,18 +61,17 @@ def has_unaligned(times: np.ndarray, step: int) -> bool:
 
 @njit(cache=True, nogil=True)
 def _has_unaligned(times: np.ndarray, shift: int, inverse: np.uint64, limit: np.uint64) -> bool:
-    low_bits = (1 << shift) - 1
+    low_bits = np.uint64((1 << shift) - 1)
+    found = False
+    # No early exit and no branches, so the loop vectorizes.
     for i in range(times.shape[0]):
         value = times[i]
-        if value == NULL_TIME:
-            continue
-        if value < 0:
-            value = -value
-        if value & low_bits:
-            return True
-        if np.uint64(value >> shift) * inverse > limit:
-            return True
-    return False
+        magnitude = np.uint64(abs(value))
+        unaligned = ((magnitude & low_bits) != 0) | (
+            (magnitude >> np.uint64(shift)) * inverse > limit
+        )
+        found |= unaligned & (value != NULL_TIME)
+    return found
 
 
 @njit(cache=True, nogil=True)

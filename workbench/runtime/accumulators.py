@@ -124,7 +124,9 @@ class CountAccumulator(Accumulator):
         np.add.at(self.counts, target, self.counts[source])
 
     def result(self, slots: np.ndarray) -> pd.Series:
-        return pd.Series(self.counts[slots]).astype("Int64")
+        return pd.Series(
+            pd.arrays.IntegerArray(self.counts[slots], np.zeros(len(slots), dtype=bool))
+        )
 
 
 class SumAccumulator(Accumulator):

@@ -19,6 +19,7 @@ from streamz import Stream
 from workbench.errors import QueryRuntimeError, WorkbenchError
 from workbench.events.batch import Batch
 from workbench.events.types import TypeKind
+from workbench.runtime import kernels
 from workbench.runtime.calc import CalcOperator
 from workbench.runtime.group_aggregate import GroupAggregateOperator
 from workbench.runtime.interval_join import IntervalJoinOperator
@@ -177,6 +178,7 @@ class Compiler:
         self.pipeline: Pipeline | None = None
 
     def compile(self, plan: p.PlanNode, collector: ResultCollector) -> Pipeline:
+        kernels.compile_all()
         pipeline = Pipeline(self.query, plan, collector)
         self.pipeline = pipeline
         root = self._build(plan)

@@ -429,11 +429,13 @@ class WindowAggregateOperator(EarlyFiring, Operator):
         columns["window_end"] = window_bound(ends, self.bound_type)
         columns["window_time"] = window_bound(times, self.time_type)
         columns.update(key_set.state.results(slots))
+        # Every column is positional, so the frame takes their arrays and skips aligning indexes.
         return pd.DataFrame(
             {
-                name: columns[source]
+                name: columns[source].array
                 for name, source in zip(self.output_schema.names, self.output_sources, strict=True)
             },
+            index=pd.RangeIndex(len(slots)),
             copy=False,
         )
 
