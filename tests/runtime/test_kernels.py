@@ -151,3 +151,14 @@ def test_window_slots_leave_large_key_ids_to_the_caller() -> None:
     key_ids = np.array([1, 1 << 17], dtype=np.int64)
     assert find_window_slots(np.zeros(2, dtype=np.int64), key_ids, windows, pool, print) is None
     assert pool.used == 0
+
+
+def test_window_slots_skip_large_joined_tables() -> None:
+    """A few rows over many windows with large key ids are left to the window-by-window lookup."""
+    pool = SlotPool(lambda capacity: None)
+    windows = [WindowGroups() for _ in range(64)]
+    codes = np.arange(64, dtype=np.int64)
+    key_ids = np.full(64, 60_000, dtype=np.int64)
+    assert find_window_slots(codes, key_ids, windows, pool, print) is None
+    assert pool.used == 0
+    assert all(window.table is not None and len(window.table) == 64 for window in windows)

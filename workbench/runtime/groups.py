@@ -246,6 +246,8 @@ class SlotPool:
 #: Largest key id for which a window keeps a dense id-to-slot table (64 Ki ids,
 #: 512 KiB per open window); above it a window keeps sorted ids instead.
 DENSE_KEY_LIMIT = 1 << 16
+#: The joined tables of a batch's windows may have this many entries per row.
+JOINED_TABLES_PER_ROW = 4
 
 
 @dataclass
@@ -284,12 +286,19 @@ class WindowGroups:
             found[missing] = self.table[absent]
         return found
 
+    def covered_size(self, key_id: int) -> int:
+        """Return the length of the table once it has an entry for ``key_id``."""
+        assert self.table is not None
+        if key_id < len(self.table):
+            return len(self.table)
+        return max(key_id + 1, 2 * len(self.table))
+
     def cover(self, key_id: int) -> None:
         """Grow the table so that it has an entry for ``key_id``."""
         assert self.table is not None
         if key_id < len(self.table):
             return
-        size = max(key_id + 1, 2 * len(self.table))
+        size = self.covered_size(key_id)
         grown = np.full(size, -1, dtype=np.int64)
         grown[: len(self.table)] = self.table
         self.table = grown
@@ -347,14 +356,21 @@ def find_window_slots(
     """Return the slot of each row's (window, key id) in one compiled pass.
 
     Row i belongs to ``windows[codes[i]]``. New groups take slots from
-    ``pool``, and ``clear`` resets their state. A window that keeps sorted
-    ids, or a key id too large for a table, makes it return None without
-    changing anything. The caller then asks each window in turn.
+    ``pool``, and ``clear`` resets their state. It returns None without
+    changing anything when a window keeps sorted ids, when a key id is too
+    large for a table, or when the joined tables would be much larger than
+    the batch. The caller then asks each window in turn.
     """
     if not len(key_ids):
         return np.zeros(0, dtype=np.int64)
     top = int(key_ids.max())
     if top >= DENSE_KEY_LIMIT or any(window.table is None for window in windows):
+        return None
+    # The joined tables are copied for each batch: when they would be much
+    # larger than the batch (many windows, many keys), looking up window by
+    # window costs less.
+    joined = sum(window.covered_size(top) for window in windows)
+    if joined > max(JOINED_TABLES_PER_ROW * len(key_ids), DENSE_KEY_LIMIT):
         return None
     for window in windows:
         window.cover(top)
