@@ -81,7 +81,12 @@ class KeyDictionary:
             self._hashed_ids(pd.Series(values[ids < 0]))
             assert self.index is not None
             known = np.asarray(self.index, dtype=np.int64)
-            self.dense[known - self.dense_base] = np.arange(1, len(known) + 1, dtype=np.int64)
+            # Batches with NULL keys take the hashed path, so the index can
+            # hold values outside the table's range: only those inside go in.
+            inside = np.flatnonzero(
+                (known >= self.dense_base) & (known < self.dense_base + len(self.dense))
+            )
+            self.dense[known[inside] - self.dense_base] = inside + 1
             ids = self.dense[values - self.dense_base]
         return ids
 

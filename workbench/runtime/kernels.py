@@ -17,7 +17,7 @@ import functools
 import numpy as np
 from numba import njit
 
-from workbench.events.kernels import floor_divide, has_unaligned, running_max
+from workbench.events.kernels import NULL_TIME, floor_divide, has_unaligned, running_max
 
 #: The ``low`` and ``high`` of :func:`tumble_ordinals` when no row counts.
 NO_ORDINAL = np.iinfo(np.int64).max
@@ -161,10 +161,12 @@ def row_watermarks(times: np.ndarray, delay: int, previous: int, before: np.ndar
     event time so far minus ``delay``.
     """
     watermark = previous
+    # Below this time, subtracting the delay would wrap around: such rows do not move the watermark.
+    earliest = NULL_TIME + delay
     for i in range(times.shape[0]):
         before[i] = watermark
-        candidate = times[i] - delay
-        watermark = max(watermark, candidate)
+        if times[i] >= earliest:
+            watermark = max(watermark, times[i] - delay)
     return watermark
 
 
