@@ -28,7 +28,13 @@ import pandas as pd
 
 from workbench.events.batch import Batch
 from workbench.events.schema import Schema
-from workbench.events.time import MAX_WATERMARK, MIN_WATERMARK, to_ns
+from workbench.events.time import (
+    MAX_WATERMARK,
+    MIN_WATERMARK,
+    NS_PER_DAY,
+    format_timestamp,
+    to_ns,
+)
 from workbench.events.types import DataType
 from workbench.runtime import kernels
 from workbench.runtime.aggregate_state import AggregateState
@@ -129,10 +135,59 @@ class WindowAggregateOperator(EarlyFiring, Operator):
         now = self.now_ns() if processing_time else 0
         if self.node.window is not None:
             batch = processing_time_batch(batch, self.node.window, now)
+            batch = self._without_unplaceable(batch)
         early = self.early
         if early is None or not early.enabled or batch.final:
             return [self._advance(batch)]
         return self._with_early_results(batch, early, processing_time=processing_time, now_ns=now)
+
+    def _without_unplaceable(self, batch: Batch) -> Batch:
+        """Reject the rows that have a window with bounds outside the timestamp range.
+
+        Timestamps are int64 nanoseconds, from 1677-09-21 to 2262-04-11. Only
+        rows within two window sizes of either end are checked one by one.
+        """
+        spec = self.node.window
+        if spec is None or not len(batch):
+            return batch
+        margin = 2 * spec.size_ns + abs(spec.offset_ns) + (NS_PER_DAY if self.clock.zone else 0)
+        low = min(MIN_WATERMARK + margin, MAX_WATERMARK)
+        high = max(MAX_WATERMARK - margin, MIN_WATERMARK)
+        times = to_ns(batch.data[spec.time_column])
+        if int(times.min()) >= low and int(times.max()) <= high:
+            return batch
+        near = np.flatnonzero((times < low) | (times > high))
+        outside = np.zeros(len(times), dtype=bool)
+        for position in near.tolist():
+            time_ns = int(times[position])
+            if self._placeable(time_ns):
+                continue
+            outside[position] = True
+            reason = (
+                f"event time {format_timestamp(time_ns)} has a window that starts or ends "
+                "outside the timestamp range (1677-09-21 to 2262-04-11)"
+            )
+            self.rejected.add(reason, repr(batch.data.iloc[position].to_dict()))
+        if not outside.any():
+            return batch
+        self.metrics.rejected += int(outside.sum())
+        return batch.take(~outside)
+
+    def _placeable(self, time_ns: int) -> bool:
+        """Return whether every window of a row at ``time_ns`` has representable bounds."""
+        spec = self.node.window
+        assert spec is not None
+        # In a session time zone, local time is within a day of the instant.
+        shifts = (-NS_PER_DAY, NS_PER_DAY) if self.clock.zone else (0,)
+        step = spec.slide_ns if spec.kind == "HOP" else spec.size_ns
+        for shift in shifts:
+            last_start = (time_ns + shift - spec.offset_ns) // step * step + spec.offset_ns
+            first_start = last_start
+            if spec.kind == "HOP":
+                first_start -= (spec.size_ns // spec.slide_ns - 1) * spec.slide_ns
+            if first_start <= MIN_WATERMARK or last_start + spec.size_ns > MAX_WATERMARK:
+                return False
+        return True
 
     def _advance(self, batch: Batch) -> Batch:
         """Count the rows of ``batch``, then fire the windows its end watermark closes."""
@@ -246,7 +301,7 @@ class WindowAggregateOperator(EarlyFiring, Operator):
                 window_codes, key_ids, window_groups, key_set.pool, key_set.state.clear
             )
             if slots is None:
-                # Some window holds key ids too large for a table: look up window by window.
+                # A window keeps sorted ids, or the joined tables would outgrow the batch: look up window by window.
                 if split is None:
                     split = _split(window_codes, len(windows))
                 order, bounds = split

@@ -81,6 +81,10 @@ def number_literal(text: str) -> tuple[int | float, DataType]:
     return float(text), t.decimal(max(1, min(digits, 38)), len(fraction))
 
 
+#: The maximum interval length: int64 nanoseconds, about 106,751 days.
+_LONGEST_NS = int(np.iinfo(np.int64).max)
+
+
 def interval_literal(text: str, start: str, end: str | None = None) -> MonthInterval | pd.Timedelta:
     """Parse the text of ``INTERVAL 'text' start [TO end]``; raises LiteralError."""
     body = text.strip()
@@ -103,7 +107,7 @@ def interval_literal(text: str, start: str, end: str | None = None) -> MonthInte
             if "." in body
             else int(body) * _SINGLE_UNITS_NS[start]
         )
-        return pd.Timedelta(-ns if negative else ns, unit="ns")
+        return _duration(-ns if negative else ns, text)
     layout = _SPANS.get((start, end))
     match = re.fullmatch(layout, body) if layout else None
     if match is None:
@@ -122,7 +126,17 @@ def interval_literal(text: str, start: str, end: str | None = None) -> MonthInte
             if "." in value
             else int(value) * _SINGLE_UNITS_NS[unit]
         )
-    return pd.Timedelta(-ns if negative else ns, unit="ns")
+    return _duration(-ns if negative else ns, text)
+
+
+def _duration(ns: int, text: str) -> pd.Timedelta:
+    """Return the interval of ``ns`` nanoseconds; raises LiteralError beyond int64 nanoseconds."""
+    if abs(ns) > _LONGEST_NS:
+        raise LiteralError(
+            f"interval {text!r} is too long: intervals are at most {pd.Timedelta.max} "
+            "(int64 nanoseconds)"
+        )
+    return pd.Timedelta(ns, unit="ns")
 
 
 def _fraction_digits(text: str) -> int:
