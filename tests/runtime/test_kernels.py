@@ -55,15 +55,15 @@ def test_tumble_ordinals_match_numpy(
     watermarks = np.maximum.accumulate(array) - delay
     ordinals = np.empty(len(array), dtype=np.int64)
     counted = np.empty(len(array), dtype=bool)
-    kept, low, high = kernels.tumble_ordinals(
+    counted_rows, low, high = kernels.tumble_ordinals(
         array, watermarks, size, offset, precision, ordinals, counted
     )
     expected = (array - offset) // size
     expected_counted = expected * size + offset + size - precision > watermarks
     np.testing.assert_array_equal(ordinals, expected)
     np.testing.assert_array_equal(counted, expected_counted)
-    assert kept == int(expected_counted.sum())
-    if kept:
+    assert counted_rows == int(expected_counted.sum())
+    if counted_rows:
         assert (low, high) == (expected[expected_counted].min(), expected[expected_counted].max())
 
 
@@ -145,7 +145,7 @@ def test_window_slots_give_one_slot_per_group(rows: list[tuple[int, int]], initi
     assert pool.used == len(groups)
 
 
-def test_window_slots_leave_large_key_ids_to_the_caller() -> None:
+def test_window_slots_skip_large_key_ids() -> None:
     pool = SlotPool(lambda capacity: None)
     windows = [WindowGroups()]
     key_ids = np.array([1, 1 << 17], dtype=np.int64)

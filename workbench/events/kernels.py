@@ -78,7 +78,7 @@ def _has_unaligned(times: np.ndarray, shift: int, inverse: np.uint64, limit: np.
 def running_max(times: np.ndarray, carry: int, out: np.ndarray) -> int:
     """Set ``out[i]`` to the largest of ``carry`` and ``times[: i + 1]``; return the last.
 
-    Nulls are the smallest int64, so they never raise the maximum.
+    A null is int64 min, so it does not raise the maximum.
     """
     latest = carry
     for i in range(times.shape[0]):

@@ -67,7 +67,7 @@ class Accumulator(ABC):
         return False
 
     def read_from(self, other: Accumulator) -> None:
-        """Take results from ``other``, whose state holds everything this one would keep."""
+        """Take results from ``other``, whose state contains everything this one would keep."""
         raise TypeError(f"{type(self).__name__} keeps its own state")
 
     def snapshot(self) -> dict[str, Any]:

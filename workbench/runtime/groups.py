@@ -387,10 +387,19 @@ def find_window_slots(
     key_ids = np.ascontiguousarray(key_ids, dtype=np.int64)
     slots = np.empty(len(key_ids), dtype=np.int64)
     created = np.empty(len(key_ids), dtype=np.int64)
-    row, free_count, made = 0, len(pool.free), 0
+    row, free_count, created_count = 0, len(pool.free), 0
     while True:
-        row, free_count, made = kernels.find_slots(
-            codes, key_ids, tables, starts, pool.free, free_count, row, slots, created, made
+        row, free_count, created_count = kernels.find_slots(
+            codes,
+            key_ids,
+            tables,
+            starts,
+            pool.free,
+            free_count,
+            row,
+            slots,
+            created,
+            created_count,
         )
         pool.free = pool.free[:free_count]
         if row == len(key_ids):
@@ -400,6 +409,6 @@ def find_window_slots(
     # Each window's table is now a view of the joined tables, so the next batch finds the new groups.
     for index, window in enumerate(windows):
         window.table = tables[starts[index] : starts[index + 1]]
-    if made:
-        clear(created[:made].copy())
+    if created_count:
+        clear(created[:created_count].copy())
     return slots

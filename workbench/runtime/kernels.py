@@ -158,7 +158,8 @@ def row_watermarks(times: np.ndarray, delay: int, previous: int, before: np.ndar
     """Fill ``before[i]`` with the watermark in force just before row i; return the last one.
 
     After each row the watermark is the largest of ``previous`` and every
-    event time so far minus ``delay``.
+    event time so far minus ``delay``. A time less than ``delay`` after the
+    earliest int64 value does not move it, because the subtraction would wrap.
     """
     watermark = previous
     # Below this time, subtracting the delay would wrap around: such rows do not move the watermark.

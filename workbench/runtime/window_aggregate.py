@@ -178,6 +178,7 @@ class WindowAggregateOperator(EarlyFiring, Operator):
         spec = self.node.window
         assert spec is not None
         # In a session time zone, local time is within a day of the instant.
+        # NOTE: so a row within a day of either range end is rejected even if its windows fit.
         shifts = (-NS_PER_DAY, NS_PER_DAY) if self.clock.zone else (0,)
         step = spec.slide_ns if spec.kind == "HOP" else spec.size_ns
         for shift in shifts:

@@ -82,7 +82,7 @@ def number_literal(text: str) -> tuple[int | float, DataType]:
 
 
 #: The maximum interval length: int64 nanoseconds, about 106,751 days.
-_LONGEST_NS = int(np.iinfo(np.int64).max)
+_MAX_INTERVAL_NS = int(np.iinfo(np.int64).max)
 
 
 def interval_literal(text: str, start: str, end: str | None = None) -> MonthInterval | pd.Timedelta:
@@ -131,7 +131,7 @@ def interval_literal(text: str, start: str, end: str | None = None) -> MonthInte
 
 def _duration(ns: int, text: str) -> pd.Timedelta:
     """Return the interval of ``ns`` nanoseconds; raises LiteralError beyond int64 nanoseconds."""
-    if abs(ns) > _LONGEST_NS:
+    if abs(ns) > _MAX_INTERVAL_NS:
         raise LiteralError(
             f"interval {text!r} is too long: intervals are at most {pd.Timedelta.max} "
             "(int64 nanoseconds)"
