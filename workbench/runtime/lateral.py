@@ -27,7 +27,7 @@ from workbench.events.batch import Batch
 from workbench.events.schema import Column, Schema
 from workbench.events.types import DataType
 from workbench.runtime.columns import series_from_values
-from workbench.runtime.operator import Operator
+from workbench.runtime.operator import Operator, output_batch
 from workbench.runtime.unnest import UnnestOperator
 from workbench.sql.evaluate import EvalContext, evaluate, evaluate_predicate
 from workbench.sql.functions.base import scalar_of
@@ -55,15 +55,7 @@ class LateralJoinOperator(Operator):
 
     def process(self, batch: Batch, port: int) -> list[Batch]:
         if len(batch) == 0:
-            return [
-                Batch(
-                    self.output_schema.empty_frame(),
-                    batch.row_watermarks,
-                    batch.watermark,
-                    batch.ingest_ns,
-                    batch.final,
-                )
-            ]
+            return [output_batch(self.output_schema.empty_frame(), batch.row_watermarks, batch)]
         data = batch.data.reset_index(drop=True)
         context = EvalContext(
             now_ns=time.time_ns(), time_zone=self.time_zone, row_watermarks=batch.row_watermarks

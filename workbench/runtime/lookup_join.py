@@ -20,7 +20,7 @@ import pandas as pd
 from workbench.events.batch import Batch
 from workbench.runtime.columns import series_from_values
 from workbench.runtime.joins import null_frame, pair_frame
-from workbench.runtime.operator import Operator
+from workbench.runtime.operator import Operator, output_batch
 from workbench.runtime.slots import factorize_rows, key_value
 from workbench.sources.lookup_table import LookupTable
 from workbench.sql.evaluate import EvalContext, evaluate, evaluate_predicate
@@ -96,15 +96,7 @@ class LookupJoinOperator(Operator):
 
     def process(self, batch: Batch, port: int) -> list[Batch]:
         if len(batch) == 0:
-            return [
-                Batch(
-                    self.output_schema.empty_frame(),
-                    batch.row_watermarks,
-                    batch.watermark,
-                    batch.ingest_ns,
-                    batch.final,
-                )
-            ]
+            return [output_batch(self.output_schema.empty_frame(), batch.row_watermarks, batch)]
         data = batch.data.reset_index(drop=True)
         context = EvalContext(
             now_ns=time.time_ns(), time_zone=self.time_zone, row_watermarks=batch.row_watermarks
